@@ -1,0 +1,39 @@
+"""`nerfgen` command line: tyro subcommands over dataclass configs.
+
+Each subcommand lives in its own module as a function taking one config dataclass
+(fields documented by docstrings, so `nerfgen CMD --help` documents itself) and is a
+thin shell over the public Python API. Modules import heavy dependencies inside the
+function so `nerfgen --help` stays quick.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+from nerfgen.errors import NerfgenError
+
+# name -> "module:function"; every entry is a working command.
+SUBCOMMANDS: dict[str, str] = {}
+
+
+def _load(spec: str):
+    module, func = spec.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import tyro
+
+    commands = {name: _load(spec) for name, spec in SUBCOMMANDS.items()}
+    try:
+        tyro.extras.subcommand_cli_from_dict(
+            commands,
+            args=argv,
+            description="nerfgen: reconstruct radiance fields, compose scenes, render labelled datasets.",
+        )
+    except NerfgenError as e:
+        print(f"nerfgen: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("nerfgen: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,17 @@
+"""The one error type for bad user input: it prints as one line naming the file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class NerfgenError(Exception):
+    """Bad input or environment, reported as ``<path>: <problem>``.
+
+    The CLI catches it, prints that single line and exits with status 2; Python
+    callers can catch it to tell user errors from bugs.
+    """
+
+    def __init__(self, path: str | Path | None, problem: str):
+        self.path = None if path is None else str(path)
+        self.problem = problem
+        super().__init__(problem if path is None else f"{path}: {problem}")
