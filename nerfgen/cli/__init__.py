@@ -14,6 +14,7 @@ from nerfgen.errors import NerfgenError
 
 # name -> "module:function"; every entry is a working command.
 SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS["capture"] = "nerfgen.cli.capture:capture"
 
 
 def _load(spec: str):
