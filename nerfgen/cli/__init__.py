@@ -15,6 +15,7 @@ from nerfgen.errors import NerfgenError
 # name -> "module:function"; every entry is a working command.
 SUBCOMMANDS: dict[str, str] = {}
 SUBCOMMANDS["capture"] = "nerfgen.cli.capture:capture"
+SUBCOMMANDS["demo"] = "nerfgen.cli.demo:demo"
 
 
 def _load(spec: str):
