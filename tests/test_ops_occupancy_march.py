@@ -190,7 +190,7 @@ def test_cone_angle_step_growth_and_cap():
     torch.testing.assert_close(dt, torch.full_like(dt, max_step))  # t >= 10 everywhere here: capped
     near = march(o, d, grid.binaries, grid.aabb, step, cone_angle=cone, max_step=max_step)
     dt = near.t_ends - near.t_starts
-    assert dt[0] == step and (dt[1:] >= dt[:-1]).all() and dt[-1] > step
+    assert abs(dt[0] - step) < 1e-6 and (dt[1:] >= dt[:-1] - 1e-6).all() and dt[-1] > 2 * step
 
 
 def test_levels_finest_containing_level_wins():
