@@ -191,6 +191,8 @@ def test_cone_angle_step_growth_and_cap():
     near = march(o, d, grid.binaries, grid.aabb, step, cone_angle=cone, max_step=max_step)
     dt = near.t_ends - near.t_starts
     assert abs(dt[0] - step) < 1e-6 and (dt[1:] >= dt[:-1] - 1e-6).all() and dt[-1] > 2 * step
+    # dt is fixed at the start of each cell visit, so it never exceeds the value at t_start
+    assert (dt <= torch.clamp(near.t_starts * cone, step, max_step) + 1e-6).all()
 
 
 def test_levels_finest_containing_level_wins():
