@@ -83,20 +83,16 @@ def _march_cases() -> list[Case]:
 
 
 def _merge_cases() -> list[Case]:
+    """Three overlapping blobs marched along the same rays (background + two objects)."""
     n_rays = 1 << 16
     fields = []
     for shift in (0.0, 0.5, -0.5):
         grid = _blob_grid(1)
         grid.aabb += torch.tensor([shift, 0.0, 0.0, shift, 0.0, 0.0])
-        fields.append(_ext_march(grid, n_rays))
+        o, d = _camera_rays(n_rays, 7)
+        fields.append(grid.march(o, d, 2 * math.sqrt(3) / 1024))
     total = sum(f.n_samples for f in fields)
     return [Case("merge_samples 3 fields", "samples", total, lambda: merge_samples(fields), lambda: merge_samples_reference(fields))]
-
-
-def _ext_march(grid: OccupancyGrid, n_rays: int):
-    from nerfgen.ops.packed import PackedSamples
-
-    return PackedSamples(*ops().march(*_march_args(grid, n_rays, 7, 0.0)), n_rays)
 
 
 def cases() -> list[Case]:
