@@ -1,0 +1,53 @@
+// IEEE round-to-nearest float arithmetic that nvcc may not fuse or approximate.
+//
+// The march and ray-box kernels must produce bit-identical results on CPU, on CUDA and
+// in the pure-PyTorch references (a sample whose midpoint lands on a cell boundary must
+// fall on the same side everywhere). nvcc contracts a*b+c into an FMA by default and
+// --use_fast_math approximates division; the __f*_rn intrinsics do neither. g++ on
+// x86-64 without -mfma emits plain mul/add, which is what these map to on the host.
+// Remaining difference: fast-math flushes denormals to zero on the device.
+#pragma once
+#include "common.h"
+
+#include <cmath>
+
+#if defined(__CUDA_ARCH__)
+NG_HD float ng_add(float a, float b) { return __fadd_rn(a, b); }
+NG_HD float ng_sub(float a, float b) { return __fsub_rn(a, b); }
+NG_HD float ng_mul(float a, float b) { return __fmul_rn(a, b); }
+NG_HD float ng_div(float a, float b) { return __fdiv_rn(a, b); }
+#else
+NG_HD float ng_add(float a, float b) { return a + b; }
+NG_HD float ng_sub(float a, float b) { return a - b; }
+NG_HD float ng_mul(float a, float b) { return a * b; }
+NG_HD float ng_div(float a, float b) { return a / b; }
+#endif
+
+NG_HD float ng_inf() { return __builtin_huge_valf(); }
+
+// min/max/floor/ceil without libm calls on the host: in the march loop fminf/floorf are
+// out-of-line calls on baseline x86-64 and dominated the per-step latency. Inputs on these
+// paths are never NaN except where noted; results equal torch.minimum/clamp/floor/ceil.
+NG_HD float ng_min(float a, float b) { return b < a ? b : a; }
+NG_HD float ng_max(float a, float b) { return a < b ? b : a; }  // NaN a stays NaN, like torch.clamp
+
+// floor of x already clamped to a small range (|x| < 2^31).
+NG_HD float ng_floor_small(float x) {
+#if defined(__CUDA_ARCH__)
+  return floorf(x);
+#else
+  const float i = static_cast<float>(static_cast<int>(x));
+  return i > x ? i - 1.f : i;
+#endif
+}
+
+// ceil for any x: floats >= 2^23 are integers already; NaN and inf pass through.
+NG_HD float ng_ceil(float x) {
+#if defined(__CUDA_ARCH__)
+  return ceilf(x);
+#else
+  if (!(x < 8388608.f && x > -8388608.f)) return x;
+  const float i = static_cast<float>(static_cast<int>(x));
+  return i < x ? i + 1.f : i;
+#endif
+}
