@@ -64,6 +64,15 @@ def _blob_grid(levels: int) -> OccupancyGrid:
     return grid
 
 
+def _shell_grid() -> OccupancyGrid:
+    """128^3 grid occupied only in a 2-cell-thick spherical shell: what a trained object's
+    grid looks like (density lives on surfaces), ~3% of the cells."""
+    grid = OccupancyGrid([-1.0, -1.0, -1.0, 1.0, 1.0, 1.0], resolution=128, levels=1)
+    cell = 2.0 / 128
+    grid.mark_from_density(lambda x: ((x.norm(dim=1) - 0.7).abs() < cell).float(), threshold=0.5)
+    return grid
+
+
 def _march_args(grid: OccupancyGrid, n_rays: int, seed: int, cone_angle: float):
     o, d = _camera_rays(n_rays, seed)
     step = 2 * math.sqrt(3) / 1024  # ~1024 steps along the box diagonal (Instant-NGP)
@@ -73,8 +82,8 @@ def _march_args(grid: OccupancyGrid, n_rays: int, seed: int, cone_angle: float):
 def _march_cases() -> list[Case]:
     n_rays = 1 << 16
     cases = []
-    for levels, cone in ((1, 0.0), (4, 1.0 / 256)):
-        grid = _blob_grid(levels)
+    for grid, cone in ((_shell_grid(), 0.0), (_blob_grid(1), 0.0), (_blob_grid(4), 1.0 / 256)):
+        levels = grid.binaries.shape[0]
         args = _march_args(grid, n_rays, 3, cone)
         occupied = grid.binaries[0].float().mean().item()
         name = f"march 128^3 x{levels} occ {occupied:.0%} cone {cone:g}"

@@ -16,6 +16,8 @@ from nerfgen.errors import NerfgenError
 SUBCOMMANDS: dict[str, str] = {}
 SUBCOMMANDS["capture"] = "nerfgen.cli.capture:capture"
 SUBCOMMANDS["demo"] = "nerfgen.cli.demo:demo"
+SUBCOMMANDS["render"] = "nerfgen.cli.render:render"
+SUBCOMMANDS["export"] = "nerfgen.cli.export:export"
 
 
 def _load(spec: str):
