@@ -212,3 +212,25 @@ def test_check_poses(corrupt, problem):
     with pytest.raises(NerfgenError, match=problem) as e:
         check_poses(poses, "poses.json")
     assert "poses.json" in str(e.value)
+
+
+def test_fisheye_wider_than_180_degrees():
+    """An equidistant fisheye with a 200 degree field of view: edge rays are 99 degrees
+    off axis (pointing backwards), and projecting points along them returns the pixels."""
+    import math
+
+    from nerfgen.cameras import Cameras, generate_rays, pixel_centres, project
+
+    size = 101
+    focal = (size / 2) / math.radians(100)  # equidistant: r = f * theta
+    cams = Cameras.create(
+        c2w=torch.eye(4)[None], fx=focal, fy=focal, cx=size / 2, cy=size / 2, width=size, height=size,
+        distortion="fisheye", dist_coeffs=torch.zeros(1, 4),
+    )
+    rays = generate_rays(cams, 0)
+    z = rays.directions.reshape(size, size, 3)[50, :, 2]
+    theta_edge = math.degrees(math.acos(float(z[0])))
+    assert abs(theta_edge - (size / 2 - 0.5) / focal * 180 / math.pi) < 1e-4  # 99.0099 deg
+    assert float(z[0]) < 0  # beyond 90 degrees the ray points behind the image plane
+    uv, _ = project(cams, 0, (rays.directions * 3.0).double())
+    assert (uv.float() - pixel_centres(size, size)).abs().max() < 1e-3

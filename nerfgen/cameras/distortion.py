@@ -108,8 +108,31 @@ def _fisheye_scale(theta: Tensor, c: Tensor) -> Tensor:
     return torch.where(safe, _fisheye_poly(theta, c) / torch.where(safe, r, 1.0), 1.0)
 
 
-def _undistort_fisheye(xd: Tensor, c: Tensor) -> Tensor:
+def fisheye_directions(xd: Tensor, coeffs: Tensor) -> Tensor:
+    """Distorted normalised fisheye coordinates [N,2] -> unit camera-frame directions [N,3].
+
+    Works from the off-axis angle theta directly, so pixels more than 90 degrees off
+    axis (lenses wider than 180 degrees) get correct rays, which the z = 1 plane of
+    `undistort` cannot represent.
+    """
+    xd, c = xd.double(), coeffs.double()
     theta_d = xd.norm(dim=-1)
+    theta = _fisheye_theta(theta_d, c)
+    azimuth = xd / torch.where(theta_d > 1e-12, theta_d, 1.0)[:, None]
+    return torch.cat([azimuth * torch.sin(theta)[:, None], torch.cos(theta)[:, None]], -1)
+
+
+def fisheye_project(p_cam: Tensor, coeffs: Tensor) -> Tensor:
+    """Camera-frame points [N,3] -> distorted normalised fisheye coordinates [N,2], valid
+    for any off-axis angle below 180 degrees (points behind the image plane included)."""
+    p, c = p_cam.double(), coeffs.double()
+    r = p[:, :2].norm(dim=-1)
+    theta = torch.atan2(r, p[:, 2])
+    return p[:, :2] * (_fisheye_poly(theta, c) / torch.where(r > 1e-300, r, 1.0))[:, None]
+
+
+def _fisheye_theta(theta_d: Tensor, c: Tensor) -> Tensor:
+    """Inverts theta_d = poly(theta) with Newton's method."""
     k1, k2, k3, k4 = c.unbind(-1)
     theta = theta_d.clone()
     for _ in range(_NEWTON_ITERS):
@@ -120,4 +143,10 @@ def _undistort_fisheye(xd: Tensor, c: Tensor) -> Tensor:
         theta = theta - step
         if step.abs().max() < 1e-15:
             break
-    return xd / _fisheye_scale(theta, c)[:, None]
+    return theta
+
+
+def _undistort_fisheye(xd: Tensor, c: Tensor) -> Tensor:
+    theta_d = xd.norm(dim=-1)
+    return xd / _fisheye_scale(_fisheye_theta(theta_d, c), c)[:, None]
+

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from nerfgen.cameras.distortion import distort, undistort
+from nerfgen.cameras.distortion import distort, fisheye_directions, fisheye_project, undistort
 from nerfgen.cameras.model import Cameras
 
 
@@ -52,12 +52,23 @@ def _pixels_to_camera_dirs(cameras: Cameras, index: int, uv: Tensor) -> tuple[Te
     return torch.cat([xy, torch.ones_like(xy[:, :1])], -1), c2w
 
 
+def _pixels_to_unit_dirs(cameras: Cameras, index: int, uv: Tensor) -> tuple[Tensor, Tensor]:
+    """Unit camera-frame ray directions [N,3] through pixels uv [N,2]; also c2w.
+
+    Fisheye rays come from the off-axis angle itself, so lenses wider than 180 degrees
+    get correct rays beyond 90 degrees off axis."""
+    if cameras.distortion == "fisheye":
+        f, c, coeffs, c2w = _intrinsics(cameras, index)
+        return fisheye_directions((uv.double() - c) / f, coeffs.expand(len(uv), -1)), c2w
+    on_plane, c2w = _pixels_to_camera_dirs(cameras, index, uv)
+    return on_plane / on_plane.norm(dim=-1, keepdim=True), c2w
+
+
 def generate_rays(cameras: Cameras, index: int, pixels: Tensor | None = None) -> RayBundle:
     """Rays of camera `index` through `pixels` [N,2] (u, v); default: all pixel centres, row-major."""
     if pixels is None:
         pixels = pixel_centres(int(cameras.width[index]), int(cameras.height[index])).to(cameras.c2w.device)
-    on_plane, c2w = _pixels_to_camera_dirs(cameras, index, pixels)
-    d_cam = on_plane / on_plane.norm(dim=-1, keepdim=True)
+    d_cam, c2w = _pixels_to_unit_dirs(cameras, index, pixels)
     dirs = d_cam @ c2w[:3, :3].T
     dtype = pixels.dtype
     return RayBundle(
@@ -70,19 +81,26 @@ def generate_rays(cameras: Cameras, index: int, pixels: Tensor | None = None) ->
 def project(cameras: Cameras, index: int, points_world: Tensor) -> tuple[Tensor, Tensor]:
     """Projects world points [N,3] into camera `index`: (uv [N,2], depth_z [N]).
 
-    Points with depth_z <= 0 are behind the camera; their uv is meaningless, so callers
-    mask on depth_z > 0.
+    Points with depth_z <= 0 are behind the image plane; for pinhole and OpenCV cameras
+    their uv is meaningless, so callers mask on depth_z > 0. Fisheye projection works
+    from the off-axis angle and stays valid up to 180 degrees off axis.
     """
     f, c, coeffs, c2w = _intrinsics(cameras, index)
     p_cam = (points_world.double() - c2w[:3, 3]) @ c2w[:3, :3]  # R^T (p - t), row-vector form
     depth_z = p_cam[:, 2]
-    xy = distort(p_cam[:, :2] / depth_z[:, None], cameras.distortion, coeffs)
+    if cameras.distortion == "fisheye":
+        xy = fisheye_project(p_cam, coeffs.expand(len(p_cam), -1))
+    else:
+        xy = distort(p_cam[:, :2] / depth_z[:, None], cameras.distortion, coeffs)
     uv = xy * f + c
     return uv.to(points_world.dtype), depth_z.to(points_world.dtype)
 
 
 def unproject(cameras: Cameras, index: int, uv: Tensor, depth_z: Tensor) -> Tensor:
-    """World points [N,3] seen at pixels uv [N,2] with depth along the optical axis depth_z [N]."""
+    """World points [N,3] seen at pixels uv [N,2] with depth along the optical axis depth_z [N].
+
+    depth_z > 0 only exists for rays less than 90 degrees off axis; for wider fisheye
+    pixels use generate_rays and a range instead."""
     on_plane, c2w = _pixels_to_camera_dirs(cameras, index, uv)
     p_cam = on_plane * depth_z.double()[:, None]
     return (p_cam @ c2w[:3, :3].T + c2w[:3, 3]).to(uv.dtype)
