@@ -39,7 +39,7 @@ class HashEncodingConfig:
     base_resolution: int = 16
     """Grid resolution of the coarsest level (N_min)."""
     per_level_scale: float = 1.447
-    """Resolution growth factor between consecutive levels (b); 1.447 gives ~2048 at level 15."""
+    """Resolution growth factor between consecutive levels (b); 1.447 takes 16 levels from 16 to ~4096."""
 
     @property
     def table_size(self) -> int:
