@@ -67,10 +67,12 @@ struct CompositeBackwardArgs {
   scalar_t* grad_values_in;  // [S, n_channels]
 };
 
-template <typename scalar_t>
+// kChannels > 0 fixes the channel count at compile time (unrolled loops); 0 reads it
+// from the arguments.
+template <typename scalar_t, int kChannels = 0>
 NG_HD void composite_forward_ray(const CompositeForwardArgs<scalar_t>& a, int64_t ray) {
   const int64_t begin = a.offsets[ray], end = a.offsets[ray + 1];
-  const int64_t C = a.n_channels;
+  const int64_t C = kChannels > 0 ? kChannels : a.n_channels;
   scalar_t* out_v = a.out_values + ray * C;
   for (int64_t c = 0; c < C; ++c) out_v[c] = scalar_t(0);
   scalar_t T = scalar_t(1), range = scalar_t(0), opacity = scalar_t(0);
@@ -102,10 +104,12 @@ NG_HD void composite_forward_ray(const CompositeForwardArgs<scalar_t>& a, int64_
 // w_i = T_i - T_{i+1}:  dL/dtau_k = g_k * T_{k+1} - sum_{i>k, active} g_i * w_i.
 // Walking the ray backwards keeps that suffix sum as a running total, so there is no
 // cancellation of a large prefix against a large total.
-template <typename scalar_t>
+// kChannels > 0 fixes the channel count at compile time (unrolled loops); 0 reads it
+// from the arguments.
+template <typename scalar_t, int kChannels = 0>
 NG_HD void composite_backward_ray(const CompositeBackwardArgs<scalar_t>& a, int64_t ray) {
   const int64_t begin = a.offsets[ray], end = a.offsets[ray + 1];
-  const int64_t C = a.n_channels;
+  const int64_t C = kChannels > 0 ? kChannels : a.n_channels;
   const scalar_t* gv = a.grad_values + ray * C;
   const scalar_t g_range = a.grad_range[ray], g_opacity = a.grad_opacity[ray];
   // Active samples form a prefix of the ray (T never increases).
@@ -126,7 +130,10 @@ NG_HD void composite_backward_ray(const CompositeBackwardArgs<scalar_t>& a, int6
       gvi[c] = w * gv[c];
     }
     const scalar_t dt = a.t_ends[i] - a.t_starts[i];
-    const scalar_t T_next = a.transmittance[i] * composite_detail::exp_(-a.sigmas[i] * dt);
+    // T after this sample: the forward pass stored it as the next sample's transmittance
+    // (same product, so bit-identical); only a ray's last sample needs the exp again.
+    const scalar_t T_next = i + 1 < end ? a.transmittance[i + 1]
+                                        : a.transmittance[i] * composite_detail::exp_(-a.sigmas[i] * dt);
     a.grad_sigmas[i] = dt * (g * T_next - suffix);
     suffix += g * w;
   }
