@@ -55,7 +55,11 @@ NG_HD uint32_t hash_grid_index(const HashGridLevel& lv, uint32_t gx, uint32_t gy
   } else {
     index = (gx * 1u) ^ (gy * 2654435761u) ^ (gz * 805459861u);
   }
-  return index % lv.size;
+  // Same value as index % size, without the integer division (the hot spot: 8 corners x
+  // 16 levels per point): hashed tables are powers of two, and dense indices are already
+  // in range except at the upper boundary x = 1.
+  if ((lv.size & (lv.size - 1u)) == 0u) return index & (lv.size - 1u);
+  return index < lv.size ? index : index % lv.size;
 }
 
 namespace hash_detail {
@@ -103,69 +107,91 @@ struct HashEncodeArgs {
   scalar_t* grad_x;            // backward output [N, 3]
 };
 
-// Forward for one point at one level.
+// Building blocks on one point's cell at one level. `table` is that level's slice of
+// params (or of grad_params), F features per entry.
+
+// Trilinear interpolation of the 8 corner entries.
 template <typename scalar_t, int F>
-NG_HD void hash_encode_point_level(const HashEncodeArgs<scalar_t>& a, int64_t n, int level) {
-  HashGridCell<scalar_t> cell;
-  hash_grid_cell(a.levels.level[level], a.x + 3 * n, cell);
-  const scalar_t* table = a.params + static_cast<int64_t>(level) * a.table_size * F;
+NG_HD void hash_grid_interpolate(const scalar_t* table, const HashGridCell<scalar_t>& cell, scalar_t* out) {
   scalar_t acc[F];
   for (int f = 0; f < F; ++f) acc[f] = scalar_t(0);
   for (int c = 0; c < 8; ++c) {
     const scalar_t* entry = table + static_cast<int64_t>(cell.index[c]) * F;
     for (int f = 0; f < F; ++f) acc[f] += cell.weight[c] * entry[f];
   }
-  scalar_t* out = a.encoding + n * (static_cast<int64_t>(a.levels.n_levels) * F) + level * F;
   for (int f = 0; f < F; ++f) out[f] = acc[f];
 }
 
-// Parameter gradient of one point at one level: scatters grad * weight into the 8
-// corner entries through add(pointer, value) (plain += on CPU, atomicAdd on CUDA).
+// Parameter gradient: scatters grad * weight into the 8 corner entries through
+// add(pointer, value) (plain += on CPU, atomicAdd on CUDA).
 template <typename scalar_t, int F, typename Add>
-NG_HD void hash_encode_backward_params_point_level(const HashEncodeArgs<scalar_t>& a, int64_t n, int level, Add add) {
-  const scalar_t* g = a.grad_encoding + n * (static_cast<int64_t>(a.levels.n_levels) * F) + level * F;
-  scalar_t grad[F];
-  bool any = false;
-  for (int f = 0; f < F; ++f) {
-    grad[f] = g[f];
-    any = any || grad[f] != scalar_t(0);
-  }
-  if (!any) return;  // e.g. points whose samples were terminated
-  HashGridCell<scalar_t> cell;
-  hash_grid_cell(a.levels.level[level], a.x + 3 * n, cell);
-  scalar_t* table = a.grad_params + static_cast<int64_t>(level) * a.table_size * F;
+NG_HD void hash_grid_scatter(scalar_t* grad_table, const HashGridCell<scalar_t>& cell, const scalar_t* grad, Add add) {
   for (int c = 0; c < 8; ++c) {
-    scalar_t* entry = table + static_cast<int64_t>(cell.index[c]) * F;
+    scalar_t* entry = grad_table + static_cast<int64_t>(cell.index[c]) * F;
     for (int f = 0; f < F; ++f) add(entry + f, cell.weight[c] * grad[f]);
   }
 }
 
-// Gradient w.r.t. x of one point, all levels: d enc / d x_d = scale * sum over corners of
-// d weight / d frac_d * value (piecewise constant in frac_d, as tcnn's dy_dx).
+// Position gradient: adds grad . d(encoding)/dx to gx[3]. d weight_c / d x_d is
+// scale * (+-1) * (weights of the other two dims), piecewise constant in x_d, as tcnn's
+// dy_dx.
+template <typename scalar_t, int F>
+NG_HD void hash_grid_dx(const scalar_t* table, const HashGridCell<scalar_t>& cell, const scalar_t* grad, scalar_t scale,
+                        scalar_t* gx) {
+  for (int c = 0; c < 8; ++c) {
+    const scalar_t* entry = table + static_cast<int64_t>(cell.index[c]) * F;
+    scalar_t dot = scalar_t(0);  // grad . value at this corner
+    for (int f = 0; f < F; ++f) dot += grad[f] * entry[f];
+    for (int d = 0; d < 3; ++d) {
+      scalar_t dw = scale;
+      for (int e = 0; e < 3; ++e) {
+        const bool upper = (c >> e) & 1;
+        if (e == d) dw *= upper ? scalar_t(1) : scalar_t(-1);
+        else dw *= upper ? cell.frac[e] : scalar_t(1) - cell.frac[e];
+      }
+      gx[d] += dw * dot;
+    }
+  }
+}
+
+// Row of point n, level `level` in encoding-shaped arrays [N, n_levels * F].
+template <typename scalar_t, int F>
+NG_HD int64_t hash_encoding_offset(const HashEncodeArgs<scalar_t>& a, int64_t n, int level) {
+  return n * (static_cast<int64_t>(a.levels.n_levels) * F) + level * F;
+}
+
+template <typename scalar_t, int F>
+NG_HD int64_t hash_table_offset(const HashEncodeArgs<scalar_t>& a, int level) {
+  return static_cast<int64_t>(level) * a.table_size * F;
+}
+
+// Whole-point, whole-level entry points (used by the CUDA kernels; the CPU loops use the
+// building blocks directly so they can prefetch ahead).
+template <typename scalar_t, int F>
+NG_HD void hash_encode_point_level(const HashEncodeArgs<scalar_t>& a, int64_t n, int level) {
+  HashGridCell<scalar_t> cell;
+  hash_grid_cell(a.levels.level[level], a.x + 3 * n, cell);
+  hash_grid_interpolate<scalar_t, F>(a.params + hash_table_offset<scalar_t, F>(a, level), cell,
+                                     a.encoding + hash_encoding_offset<scalar_t, F>(a, n, level));
+}
+
+template <typename scalar_t, int F, typename Add>
+NG_HD void hash_encode_backward_params_point_level(const HashEncodeArgs<scalar_t>& a, int64_t n, int level, Add add) {
+  const scalar_t* grad = a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level);
+  HashGridCell<scalar_t> cell;
+  hash_grid_cell(a.levels.level[level], a.x + 3 * n, cell);
+  hash_grid_scatter<scalar_t, F>(a.grad_params + hash_table_offset<scalar_t, F>(a, level), cell, grad, add);
+}
+
 template <typename scalar_t, int F>
 NG_HD void hash_encode_backward_x_point(const HashEncodeArgs<scalar_t>& a, int64_t n) {
   scalar_t gx[3] = {scalar_t(0), scalar_t(0), scalar_t(0)};
-  const int L = a.levels.n_levels;
-  for (int level = 0; level < L; ++level) {
-    const scalar_t* g = a.grad_encoding + n * (static_cast<int64_t>(L) * F) + level * F;
+  for (int level = 0; level < a.levels.n_levels; ++level) {
     HashGridCell<scalar_t> cell;
     hash_grid_cell(a.levels.level[level], a.x + 3 * n, cell);
-    const scalar_t* table = a.params + static_cast<int64_t>(level) * a.table_size * F;
-    const scalar_t scale = static_cast<scalar_t>(a.levels.level[level].scale);
-    for (int c = 0; c < 8; ++c) {
-      const scalar_t* entry = table + static_cast<int64_t>(cell.index[c]) * F;
-      scalar_t dot = scalar_t(0);  // grad . value at this corner
-      for (int f = 0; f < F; ++f) dot += g[f] * entry[f];
-      for (int d = 0; d < 3; ++d) {
-        scalar_t dw = scale;  // d weight_c / d x_d
-        for (int e = 0; e < 3; ++e) {
-          const bool upper = (c >> e) & 1;
-          if (e == d) dw *= upper ? scalar_t(1) : scalar_t(-1);
-          else dw *= upper ? cell.frac[e] : scalar_t(1) - cell.frac[e];
-        }
-        gx[d] += dw * dot;
-      }
-    }
+    hash_grid_dx<scalar_t, F>(a.params + hash_table_offset<scalar_t, F>(a, level), cell,
+                              a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level),
+                              static_cast<scalar_t>(a.levels.level[level].scale), gx);
   }
   for (int d = 0; d < 3; ++d) a.grad_x[3 * n + d] = gx[d];
 }
