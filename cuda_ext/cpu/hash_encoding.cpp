@@ -8,7 +8,7 @@
 // entries (about 2x faster than gathering on demand).
 #include <algorithm>
 #include <cstring>
-#include <vector>
+#include <memory>
 
 #include "nerfgen/hash_encoding.h"
 
@@ -61,7 +61,8 @@ void backward_params_f(const HashEncodeArgs<scalar_t>& a) {
   const int64_t N = a.n_points;
   // Level-major copy of grad_encoding: each level's pass below then streams F values per
   // point instead of touching every cache line of the whole [N, L*F] array.
-  std::vector<scalar_t> grad_by_level(static_cast<size_t>(N) * L * F);
+  // (uninitialised: every entry is written by the transpose, in parallel)
+  std::unique_ptr<scalar_t[]> grad_by_level(new scalar_t[static_cast<size_t>(N) * L * F]);
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < N; ++n)
     for (int level = 0; level < L; ++level)
@@ -73,7 +74,7 @@ void backward_params_f(const HashEncodeArgs<scalar_t>& a) {
   for (int level = 0; level < L; ++level) {
     scalar_t* table = a.grad_params + hash_table_offset<scalar_t, F>(a, level);
     std::memset(table, 0, sizeof(scalar_t) * a.table_size * F);
-    const scalar_t* grad = grad_by_level.data() + static_cast<int64_t>(level) * N * F;
+    const scalar_t* grad = grad_by_level.get() + static_cast<int64_t>(level) * N * F;
     for_each_cell<scalar_t, F, true>(a, level, table, 0, N, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
       hash_grid_scatter<scalar_t, F>(table, cell, grad + n * F, add);
     });
