@@ -17,6 +17,8 @@ namespace nerfgen {
 namespace {
 
 // Points per scheduling chunk: large enough to amortise OpenMP, small enough to balance.
+// Chunks are handed out dynamically so a thread that loses its core (shared machines)
+// does not hold the others at the barrier.
 constexpr int64_t kChunk = 1024;
 constexpr int64_t kAhead = 16;  // prefetch distance in points
 constexpr int64_t kRing = 32;   // cells kept in flight (power of two > kAhead)
@@ -43,7 +45,7 @@ void for_each_cell(const HashEncodeArgs<scalar_t>& a, int level, const scalar_t*
 template <typename scalar_t, int F>
 void forward_f(const HashEncodeArgs<scalar_t>& a) {
   const int L = a.levels.n_levels;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
   for (int64_t begin = 0; begin < a.n_points; begin += kChunk) {
     const int64_t end = std::min(begin + kChunk, a.n_points);
     for (int level = 0; level < L; ++level) {
@@ -84,7 +86,7 @@ void backward_params_f(const HashEncodeArgs<scalar_t>& a) {
 template <typename scalar_t, int F>
 void backward_x_f(const HashEncodeArgs<scalar_t>& a) {
   const int L = a.levels.n_levels;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
   for (int64_t begin = 0; begin < a.n_points; begin += kChunk) {
     const int64_t end = std::min(begin + kChunk, a.n_points);
     scalar_t* gx = a.grad_x + 3 * begin;  // this chunk's rows, accumulated over levels
