@@ -48,18 +48,19 @@ NG_HD HashGridLevel make_hash_grid_level(float scale, uint32_t table_size) {
   return lv;
 }
 
-NG_HD uint32_t hash_grid_index(const HashGridLevel& lv, uint32_t gx, uint32_t gy, uint32_t gz) {
-  uint32_t index;
-  if (lv.dense) {
-    index = gx + gy * lv.resolution + gz * (lv.resolution * lv.resolution);
-  } else {
-    index = (gx * 1u) ^ (gy * 2654435761u) ^ (gz * 805459861u);
-  }
-  // Same value as index % size, without the integer division (the hot spot: 8 corners x
-  // 16 levels per point): hashed tables are powers of two, and dense indices are already
-  // in range except at the upper boundary x = 1.
+// Reduces a raw index to the level's table: the same value as index % size, without the
+// integer division (hot: 8 corners x 16 levels per point): hashed tables are powers of
+// two, and dense indices are already in range except at the upper boundary x = 1.
+NG_HD uint32_t hash_grid_wrap(const HashGridLevel& lv, uint32_t index) {
   if ((lv.size & (lv.size - 1u)) == 0u) return index & (lv.size - 1u);
   return index < lv.size ? index : index % lv.size;
+}
+
+// Table entry of vertex (gx, gy, gz); uint32 arithmetic wraps as in tcnn.
+NG_HD uint32_t hash_grid_index(const HashGridLevel& lv, uint32_t gx, uint32_t gy, uint32_t gz) {
+  const uint32_t index = lv.dense ? gx + gy * lv.resolution + gz * (lv.resolution * lv.resolution)
+                                  : (gx * 1u) ^ (gy * 2654435761u) ^ (gz * 805459861u);
+  return hash_grid_wrap(lv, index);
 }
 
 namespace hash_detail {
@@ -76,20 +77,30 @@ struct HashGridCell {
   scalar_t frac[3];  // position inside the cell, in [0, 1)
 };
 
+// Same indices and weights as hash_grid_index and the product of per-axis weights
+// (x * y) * z, computed from per-axis terms: the dense index and the hash are both a
+// combination (+ or ^) of one term per axis, so 6 terms serve all 8 corners.
 template <typename scalar_t>
 NG_HD void hash_grid_cell(const HashGridLevel& lv, const scalar_t* xyz, HashGridCell<scalar_t>& cell) {
-  uint32_t g[3];
+  uint32_t term[3][2];
+  scalar_t w[3][2];
+  const uint32_t stride[3] = {1u, lv.dense ? lv.resolution : 2654435761u,
+                              lv.dense ? lv.resolution * lv.resolution : 805459861u};
   for (int d = 0; d < 3; ++d) {
     const scalar_t pos = xyz[d] * static_cast<scalar_t>(lv.scale) + scalar_t(0.5);
     const scalar_t fl = hash_detail::floor_(pos);
-    g[d] = static_cast<uint32_t>(static_cast<int32_t>(fl));
+    const uint32_t g = static_cast<uint32_t>(static_cast<int32_t>(fl));
     cell.frac[d] = pos - fl;
+    term[d][0] = g * stride[d];
+    term[d][1] = (g + 1u) * stride[d];
+    w[d][0] = scalar_t(1) - cell.frac[d];
+    w[d][1] = cell.frac[d];
   }
   for (int c = 0; c < 8; ++c) {
-    scalar_t w = scalar_t(1);
-    for (int d = 0; d < 3; ++d) w *= (c >> d & 1) ? cell.frac[d] : scalar_t(1) - cell.frac[d];
-    cell.weight[c] = w;
-    cell.index[c] = hash_grid_index(lv, g[0] + (c & 1), g[1] + (c >> 1 & 1), g[2] + (c >> 2 & 1));
+    const int ux = c & 1, uy = (c >> 1) & 1, uz = (c >> 2) & 1;
+    const uint32_t raw = lv.dense ? term[0][ux] + term[1][uy] + term[2][uz] : term[0][ux] ^ term[1][uy] ^ term[2][uz];
+    cell.index[c] = hash_grid_wrap(lv, raw);
+    cell.weight[c] = w[0][ux] * w[1][uy] * w[2][uz];
   }
 }
 
