@@ -1,0 +1,131 @@
+// CPU launchers for the hash encoding.
+//  forward, backward_x: parallel over chunks of points; within a chunk, level by level.
+//  backward_params: parallel over levels, without atomics: one thread owns a level's
+//  table slice and adds its points in order, so the result is deterministic and
+//  independent of the thread count.
+// The fine levels are random gathers into megabyte tables, so the loops are bound by
+// memory latency; every loop computes cells a few points ahead and prefetches their
+// entries (about 2x faster than gathering on demand).
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "nerfgen/hash_encoding.h"
+
+namespace nerfgen {
+
+namespace {
+
+// Points per scheduling chunk: large enough to amortise OpenMP, small enough to balance.
+// Chunks are handed out dynamically so a thread that loses its core (shared machines)
+// does not hold the others at the barrier.
+constexpr int64_t kChunk = 1024;
+constexpr int64_t kAhead = 16;  // prefetch distance in points
+constexpr int64_t kRing = 32;   // cells kept in flight (power of two > kAhead)
+
+// Visits points [begin, end) of one level in order, computing each point's cell kAhead
+// points early and prefetching its 8 entries of `table` (for writing if kWrite).
+template <typename scalar_t, int F, bool kWrite, typename Visit>
+void for_each_cell(const HashEncodeArgs<scalar_t>& a, int level, const scalar_t* table, int64_t begin, int64_t end,
+                   Visit visit) {
+  HashGridCell<scalar_t> ring[kRing];
+  const HashGridLevel& lv = a.levels.level[level];
+  const auto prepare = [&](int64_t n) {
+    HashGridCell<scalar_t>& cell = ring[n & (kRing - 1)];
+    hash_grid_cell(lv, a.x + 3 * n, cell);
+    for (int c = 0; c < 8; ++c) __builtin_prefetch(table + static_cast<int64_t>(cell.index[c]) * F, kWrite ? 1 : 0);
+  };
+  for (int64_t n = begin; n < std::min(end, begin + kAhead); ++n) prepare(n);
+  for (int64_t n = begin; n < end; ++n) {
+    if (n + kAhead < end) prepare(n + kAhead);
+    visit(n, ring[n & (kRing - 1)]);
+  }
+}
+
+template <typename scalar_t, int F>
+void forward_f(const HashEncodeArgs<scalar_t>& a) {
+  const int L = a.levels.n_levels;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t begin = 0; begin < a.n_points; begin += kChunk) {
+    const int64_t end = std::min(begin + kChunk, a.n_points);
+    for (int level = 0; level < L; ++level) {
+      const scalar_t* table = a.params + hash_table_offset<scalar_t, F>(a, level);
+      for_each_cell<scalar_t, F, false>(a, level, table, begin, end, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
+        hash_grid_interpolate<scalar_t, F>(table, cell, a.encoding + hash_encoding_offset<scalar_t, F>(a, n, level));
+      });
+    }
+  }
+}
+
+template <typename scalar_t, int F>
+void backward_params_f(const HashEncodeArgs<scalar_t>& a) {
+  const int L = a.levels.n_levels;
+  const int64_t N = a.n_points;
+  // Level-major copy of grad_encoding: each level's pass below then streams F values per
+  // point instead of touching every cache line of the whole [N, L*F] array.
+  // (uninitialised: every entry is written by the transpose, in parallel)
+  std::unique_ptr<scalar_t[]> grad_by_level(new scalar_t[static_cast<size_t>(N) * L * F]);
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < N; ++n)
+    for (int level = 0; level < L; ++level)
+      for (int f = 0; f < F; ++f)
+        grad_by_level[(static_cast<int64_t>(level) * N + n) * F + f] =
+            a.grad_encoding[hash_encoding_offset<scalar_t, F>(a, n, level) + f];
+  const auto add = [](scalar_t* p, scalar_t v) { *p += v; };
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int level = 0; level < L; ++level) {
+    scalar_t* table = a.grad_params + hash_table_offset<scalar_t, F>(a, level);
+    std::memset(table, 0, sizeof(scalar_t) * a.table_size * F);
+    const scalar_t* grad = grad_by_level.get() + static_cast<int64_t>(level) * N * F;
+    for_each_cell<scalar_t, F, true>(a, level, table, 0, N, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
+      hash_grid_scatter<scalar_t, F>(table, cell, grad + n * F, add);
+    });
+  }
+}
+
+template <typename scalar_t, int F>
+void backward_x_f(const HashEncodeArgs<scalar_t>& a) {
+  const int L = a.levels.n_levels;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t begin = 0; begin < a.n_points; begin += kChunk) {
+    const int64_t end = std::min(begin + kChunk, a.n_points);
+    scalar_t* gx = a.grad_x + 3 * begin;  // this chunk's rows, accumulated over levels
+    std::fill(gx, gx + 3 * (end - begin), scalar_t(0));
+    for (int level = 0; level < L; ++level) {
+      const scalar_t* table = a.params + hash_table_offset<scalar_t, F>(a, level);
+      const scalar_t scale = static_cast<scalar_t>(a.levels.level[level].scale);
+      for_each_cell<scalar_t, F, false>(a, level, table, begin, end, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
+        hash_grid_dx<scalar_t, F>(table, cell, a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level), scale,
+                                  gx + 3 * (n - begin));
+      });
+    }
+  }
+}
+
+// F is a template parameter so the per-feature loops unroll; tcnn supports the same set.
+#define NG_DISPATCH_F(F_RUNTIME, FN, ARGS)       \
+  switch (F_RUNTIME) {                            \
+    case 1: FN<scalar_t, 1>(ARGS); break;         \
+    case 2: FN<scalar_t, 2>(ARGS); break;         \
+    case 4: FN<scalar_t, 4>(ARGS); break;         \
+    case 8: FN<scalar_t, 8>(ARGS); break;         \
+    default: break; /* rejected by the binding */ \
+  }
+
+template <typename scalar_t>
+void forward(const HashEncodeArgs<scalar_t>& a) { NG_DISPATCH_F(a.n_features, forward_f, a) }
+template <typename scalar_t>
+void backward_params(const HashEncodeArgs<scalar_t>& a) { NG_DISPATCH_F(a.n_features, backward_params_f, a) }
+template <typename scalar_t>
+void backward_x(const HashEncodeArgs<scalar_t>& a) { NG_DISPATCH_F(a.n_features, backward_x_f, a) }
+
+}  // namespace
+
+void hash_encode_forward_cpu(const HashEncodeArgs<float>& a) { forward(a); }
+void hash_encode_forward_cpu(const HashEncodeArgs<double>& a) { forward(a); }
+void hash_encode_backward_params_cpu(const HashEncodeArgs<float>& a) { backward_params(a); }
+void hash_encode_backward_params_cpu(const HashEncodeArgs<double>& a) { backward_params(a); }
+void hash_encode_backward_x_cpu(const HashEncodeArgs<float>& a) { backward_x(a); }
+void hash_encode_backward_x_cpu(const HashEncodeArgs<double>& a) { backward_x(a); }
+
+}  // namespace nerfgen
