@@ -1,0 +1,76 @@
+"""Training data as flat ray tables, the held-out split, and the scene box."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from nerfgen.cameras import generate_rays
+from nerfgen.data import Dataset, holdout_split
+from nerfgen.errors import NerfgenError
+
+
+def split_indices(dataset: Dataset, split: str, holdout_every: int) -> Tensor:  # -> [n] int64 frame indices
+    """Frames of `split`. Without a "test" split (e.g. Blender's train-only lego) every
+    `holdout_every`-th frame is "test" and the rest "train" (mip-NeRF 360 rule)."""
+    splits = dataset.splits if "test" in dataset.splits else holdout_split(len(dataset), holdout_every)
+    if split not in splits:
+        raise NerfgenError(dataset.root, f"no split {split!r} (available: {sorted(splits)})")
+    idx = splits[split]
+    if idx.numel() == 0:
+        raise NerfgenError(dataset.root, f"split {split!r} has no frames")
+    return idx
+
+
+def scene_aabb(dataset: Dataset) -> tuple[float, ...]:
+    """The box the field lives in: `aabb` from the dataset metadata when present, else the
+    object-centric guess: the point nearest to all optical axes, with the half size each
+    camera's narrower field of view covers at its distance (the smallest over cameras)."""
+    if "aabb" in dataset.metadata:
+        box = torch.as_tensor(dataset.metadata["aabb"], dtype=torch.float64).reshape(-1)
+        if box.numel() != 6 or not bool((box[3:] > box[:3]).all()):
+            raise NerfgenError(dataset.root, f"metadata aabb must be [min x,y,z, max x,y,z], got {box.tolist()}")
+        return tuple(box.tolist())
+    cams = dataset.cameras
+    c2w = cams.c2w.double()
+    origins, axes = c2w[:, :3, 3], c2w[:, :3, 2]  # OpenCV: +z looks forward
+    # Least squares: sum_i (I - a_i a_i^T)(p - o_i) = 0.
+    proj = torch.eye(3, dtype=torch.float64) - axes[:, :, None] * axes[:, None, :]
+    centre = torch.linalg.lstsq(proj.sum(0), (proj @ origins[:, :, None]).sum(0)).solution[:, 0]
+    half_fov = torch.minimum(
+        torch.atan(0.5 * cams.width.double() / cams.fx.double()), torch.atan(0.5 * cams.height.double() / cams.fy.double())
+    )
+    half = ((origins - centre).norm(dim=-1) * torch.tan(half_fov)).min().item()
+    if not math.isfinite(half) or half <= 0:
+        raise NerfgenError(dataset.root, "cannot guess the scene box from the cameras; give --aabb")
+    return tuple((centre - half).tolist() + (centre + half).tolist())
+
+
+@dataclass
+class RayTable:
+    """Every pixel of some frames as a ray with its target, flat and ready to index."""
+
+    origins: Tensor  # [P,3] world
+    directions: Tensor  # [P,3] unit
+    rgb: Tensor  # [P,3] colour premultiplied by alpha (i.e. composited over black)
+    alpha: Tensor | None  # [P] or None when the images have no alpha
+
+    def __len__(self) -> int:
+        return self.origins.shape[0]
+
+
+def ray_table(dataset: Dataset, frames: Tensor) -> RayTable:  # frames [n] int64
+    origins, directions = [], []
+    for i in frames.tolist():
+        rays = generate_rays(dataset.cameras, i)
+        origins.append(rays.origins)
+        directions.append(rays.directions)
+    images = dataset.images[frames].reshape(-1, 3)
+    alpha = None
+    if dataset.alphas is not None:
+        alpha = dataset.alphas[frames].reshape(-1)
+        bg = torch.tensor(dataset.background, dtype=images.dtype)
+        images = images - (1.0 - alpha)[:, None] * bg  # undo the loader's compositing
+    return RayTable(torch.cat(origins), torch.cat(directions), images.clamp(0.0, 1.0).contiguous(), alpha)
