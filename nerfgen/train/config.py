@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dc_field
 from typing import Any
 
 from nerfgen.fields.ngp import NGPFieldConfig
@@ -68,10 +68,10 @@ class RunConfig:
     data: str
     downscale: int
     aabb: tuple[float, float, float, float, float, float]  # min x, y, z, max x, y, z (metres)
-    field: NGPFieldConfig = field(default_factory=NGPFieldConfig)
-    grid: GridConfig = field(default_factory=GridConfig)
-    render: RenderConfig = field(default_factory=RenderConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    field: NGPFieldConfig = dc_field(default_factory=NGPFieldConfig)
+    grid: GridConfig = dc_field(default_factory=GridConfig)
+    render: RenderConfig = dc_field(default_factory=RenderConfig)
+    train: TrainConfig = dc_field(default_factory=TrainConfig)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
