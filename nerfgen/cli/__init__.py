@@ -13,7 +13,11 @@ import sys
 from nerfgen.errors import NerfgenError
 
 # name -> "module:function"; every entry is a working command.
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "train": "nerfgen.cli.train:run_train",
+    "eval": "nerfgen.cli.eval:run_eval",
+    "view": "nerfgen.cli.view:run_view",
+}
 
 
 def _load(spec: str):

@@ -51,6 +51,9 @@ class TrainConfig:
     """Largest ray batch."""
     normal_loss_weight: float = 1e-3
     """Weight of the loss pulling predicted normals toward density-gradient normals."""
+    background: tuple[float, float, float] | None = None
+    """Background colour behind images without alpha (e.g. 1 1 1 for captures on white); None:
+    random colours, which forces the field to be opaque. Images with alpha always get random ones."""
     checkpoint_every: int = 2000
     """Save a checkpoint every this many steps (and always at the end)."""
     keep_checkpoints: int = 2
@@ -59,6 +62,11 @@ class TrainConfig:
     """Without a test split in the data, every this-th frame is held out (0, 8, 16, ...)."""
     progress: bool = True
     """Show a progress bar."""
+
+    @property
+    def eval_background(self) -> tuple[float, float, float]:
+        """The colour renders are composited over for evaluation and viewing."""
+        return self.background if self.background is not None else (1.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)

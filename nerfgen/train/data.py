@@ -24,15 +24,18 @@ def split_indices(dataset: Dataset, split: str, holdout_every: int) -> Tensor:  
     return idx
 
 
-def scene_aabb(dataset: Dataset) -> tuple[float, ...]:
-    """The box the field lives in: `aabb` from the dataset metadata when present, else the
-    object-centric guess: the point nearest to all optical axes, with the half size each
-    camera's narrower field of view covers at its distance (the smallest over cameras)."""
-    if "aabb" in dataset.metadata:
-        box = torch.as_tensor(dataset.metadata["aabb"], dtype=torch.float64).reshape(-1)
-        if box.numel() != 6 or not bool((box[3:] > box[:3]).all()):
-            raise NerfgenError(dataset.root, f"metadata aabb must be [min x,y,z, max x,y,z], got {box.tolist()}")
-        return tuple(box.tolist())
+def scene_aabb(dataset: Dataset, padding: float = 0.05) -> tuple[float, ...]:
+    """The box the field lives in. From the dataset's `scene_aabb` metadata when present
+    (captures write it), grown by `padding` of its size on each side so surfaces on the
+    bounds stay inside. Else the object-centric guess: the point nearest to all optical
+    axes, with the half size each camera's narrower field of view covers at its distance
+    (the smallest over cameras; NeRF-synthetic lego gives +-1.45)."""
+    if "scene_aabb" in dataset.metadata:
+        box = torch.as_tensor(dataset.metadata["scene_aabb"], dtype=torch.float64).reshape(-1)
+        if box.numel() != 6 or not bool((box[3:] >= box[:3]).all()):
+            raise NerfgenError(dataset.root, f"scene_aabb must be [[min x,y,z], [max x,y,z]], got {box.tolist()}")
+        pad = padding * (box[3:] - box[:3]).max()
+        return tuple((box[:3] - pad).tolist() + (box[3:] + pad).tolist())
     cams = dataset.cameras
     c2w = cams.c2w.double()
     origins, axes = c2w[:, :3, 3], c2w[:, :3, 2]  # OpenCV: +z looks forward

@@ -86,6 +86,8 @@ class Trainer:
         target = self.rays.rgb[idx]
         if self.rays.alpha is not None:
             target = target + (1.0 - self.rays.alpha[idx])[:, None] * background
+        elif train.background is not None:
+            background = torch.tensor(train.background).expand(self.n_rays, 3)
         normals = self.field.normal_head is not None and train.normal_loss_weight > 0
         out = render_rays(
             self.field, self.grid, self.rays.origins[idx], self.rays.directions[idx], background,
