@@ -47,8 +47,9 @@ class NGPFieldConfig:
     """Geometry features passed from the density MLP to the colour MLP and normal head."""
     sh_degree: int = 4
     """Spherical-harmonics degree of the view-direction encoding (degree^2 values)."""
-    predicted_normals: bool = True
-    """Add a predicted-normal head, regularised toward the density-gradient normals."""
+    predicted_normals: bool = False
+    """Add a predicted-normal head, regularised toward the density-gradient normals (smoother on
+    long runs; on short CPU runs the gradient normals are more accurate, hence off)."""
 
     def hash_config(self) -> HashEncodingConfig:
         per_level_scale = math.exp(math.log(self.max_resolution / self.base_resolution) / max(self.n_levels - 1, 1))
@@ -95,15 +96,19 @@ class NGPField(nn.Module):
         c = config
         self.density_mlp = _mlp(n_enc, c.hidden_dim, c.density_layers, 1 + c.geo_feature_dim)
         self.color_mlp = _mlp(c.sh_degree**2 + c.geo_feature_dim, c.hidden_dim, c.color_layers, 3)
-        self.normal_head = _mlp(c.geo_feature_dim, c.hidden_dim, 1, 3) if c.predicted_normals else None
+        # The head sees the hash features too (nerfstudio gives it the position): geo
+        # features alone are shaped by colour and carry too little of the geometry.
+        self.normal_head = _mlp(n_enc + c.geo_feature_dim, c.hidden_dim, 1, 3) if c.predicted_normals else None
 
-    def _geometry(self, positions: Tensor) -> tuple[Tensor, Tensor]:  # [N,3] -> density [N], geo [N,G]
+    def _geometry(self, positions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """positions [N,3] -> density [N], hash features [N,L*F], geo features [N,G]."""
         x01 = (positions - self.aabb[0]) / (self.aabb[1] - self.aabb[0])
         inside = ((x01 >= 0) & (x01 <= 1)).all(-1)
-        h = self.density_mlp(self.encoding(x01.clamp(0.0, 1.0)))
+        encoded = self.encoding(x01.clamp(0.0, 1.0))
+        h = self.density_mlp(encoded)
         # Outside the box the field is empty, whatever the clamped encoding says.
         density = _TruncExp.apply(h[:, 0]) * inside
-        return density, h[:, 1:]
+        return density, encoded, h[:, 1:]
 
     def density(self, positions: Tensor) -> Tensor:  # [N,3] -> [N]
         return self._geometry(positions)[0]
@@ -117,15 +122,15 @@ class NGPField(nn.Module):
             grad_enabled = torch.is_grad_enabled()
             with torch.enable_grad():
                 x = positions.detach().requires_grad_(True)
-                density, geo = self._geometry(x)
+                density, encoded, geo = self._geometry(x)
                 (grad,) = torch.autograd.grad(density.sum(), x, retain_graph=grad_enabled)
             gradient_normals = -F.normalize(grad, dim=-1)
             if not grad_enabled:
-                density, geo = density.detach(), geo.detach()
+                density, encoded, geo = density.detach(), encoded.detach(), geo.detach()
         else:
-            density, geo = self._geometry(positions)
+            density, encoded, geo = self._geometry(positions)
         rgb = torch.sigmoid(self.color_mlp(torch.cat([sh_encode(directions, self.config.sh_degree), geo], -1)))
         pred_normals = None
         if normals and self.normal_head is not None:
-            pred_normals = F.normalize(self.normal_head(geo), dim=-1)
+            pred_normals = F.normalize(self.normal_head(torch.cat([encoded, geo], -1)), dim=-1)
         return FieldOutput(density, rgb, gradient_normals, pred_normals)
