@@ -13,11 +13,12 @@ import sys
 from nerfgen.errors import NerfgenError
 
 # name -> "module:function"; every entry is a working command.
-SUBCOMMANDS: dict[str, str] = {
-    "train": "nerfgen.cli.train:run_train",
-    "eval": "nerfgen.cli.eval:run_eval",
-    "view": "nerfgen.cli.view:run_view",
-}
+SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS["capture"] = "nerfgen.cli.capture:capture"
+SUBCOMMANDS["demo"] = "nerfgen.cli.demo:demo"
+SUBCOMMANDS["train"] = "nerfgen.cli.train:run_train"
+SUBCOMMANDS["eval"] = "nerfgen.cli.eval:run_eval"
+SUBCOMMANDS["view"] = "nerfgen.cli.view:run_view"
 
 
 def _load(spec: str):

@@ -1,0 +1,1 @@
+"""Labels derived from rendered frames: boxes, poses, masks, occlusion, correspondences."""
