@@ -13,6 +13,8 @@ class EvalCommand:
 
     run: tyro.conf.Positional[Path]
     """Run directory written by `nerfgen train`."""
+    threads: int = 1
+    """CPU threads for torch ops (see `nerfgen train --help`)."""
     data: Path | None = None
     """Dataset to evaluate on; default: the one the run was trained on."""
     split: str = "test"
@@ -20,9 +22,12 @@ class EvalCommand:
 
 
 def run_eval(cmd: tyro.conf.OmitArgPrefixes[EvalCommand]) -> None:
+    import torch
+
     from nerfgen.data import load_dataset
     from nerfgen.train import evaluate, load_trained
 
+    torch.set_num_threads(cmd.threads)
     trained = load_trained(cmd.run)
     data = cmd.data if cmd.data is not None else Path(trained.config.data)
     dataset = load_dataset(data, downscale=trained.config.downscale, background=trained.config.train.eval_background)

@@ -27,7 +27,7 @@ from nerfgen.ops.hash_encoding import HashEncoding, HashEncodingConfig
 class NGPFieldConfig:
     """Size of the hash grid and the MLPs. Defaults suit ~100-200 px training images on a CPU."""
 
-    n_levels: int = 16
+    n_levels: int = 8
     """Hash-grid levels (resolutions spaced geometrically from base to max)."""
     features_per_level: int = 2
     """Features stored per table entry."""
@@ -35,7 +35,7 @@ class NGPFieldConfig:
     """log2 of the entries per level; levels with fewer cells are stored densely."""
     base_resolution: int = 16
     """Coarsest grid resolution across the box."""
-    max_resolution: int = 512
+    max_resolution: int = 256
     """Finest grid resolution across the box (2-4x the image resolution over the object)."""
     hidden_dim: int = 64
     """Width of every hidden layer."""

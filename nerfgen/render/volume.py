@@ -26,7 +26,7 @@ from nerfgen.ops.packed import PackedSamples
 class RenderConfig:
     """How rays are sampled and composited."""
 
-    steps_per_diagonal: int = 512
+    steps_per_diagonal: int = 256
     """Smallest marching step = (level-0 box diagonal) / this (Instant-NGP uses 1024 at 800 px)."""
     cone_angle: float = 0.0
     """Step grows as t * cone_angle (0 for objects; ~1/256 for large unbounded scenes)."""

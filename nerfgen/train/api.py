@@ -6,6 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import torch
+
 from nerfgen.atomic import atomic_write_bytes
 from nerfgen.data import load_dataset
 from nerfgen.errors import NerfgenError
@@ -43,6 +45,7 @@ def train_field(
     from its newest checkpoint (field, grid and render configs must match).
     """
     out = Path(out)
+    torch.set_num_threads(train.threads)
     _check_writable(out)
     resume_from = latest_checkpoint(out) if resume else None
     dataset = load_dataset(data, downscale=downscale, background=(0.0, 0.0, 0.0))
