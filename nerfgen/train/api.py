@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -14,7 +15,7 @@ from nerfgen.errors import NerfgenError
 from nerfgen.fields.ngp import NGPFieldConfig
 from nerfgen.render.volume import RenderConfig
 from nerfgen.train.config import GridConfig, RunConfig, TrainConfig
-from nerfgen.train.data import scene_aabb
+from nerfgen.train.data import capture_background, scene_aabb
 from nerfgen.train.run import CHECKPOINT_DIR, TrainedField, latest_checkpoint, load_trained
 from nerfgen.train.trainer import Trainer
 
@@ -51,6 +52,8 @@ def train_field(
     dataset = load_dataset(data, downscale=downscale, background=(0.0, 0.0, 0.0))
     if len(dataset) == 0:
         raise NerfgenError(data, "dataset has no frames")
+    if train.background is None:
+        train = replace(train, background=capture_background(dataset))
     config = RunConfig(
         data=str(Path(data).resolve()), downscale=downscale, aabb=aabb or scene_aabb(dataset),
         field=field, grid=grid, render=render, train=train,

@@ -52,8 +52,9 @@ class TrainConfig:
     normal_loss_weight: float = 1e-3
     """Weight of the loss pulling predicted normals toward density-gradient normals."""
     background: tuple[float, float, float] | None = None
-    """Background colour behind images without alpha (e.g. 1 1 1 for captures on white); None:
-    random colours, which forces the field to be opaque. Images with alpha always get random ones."""
+    """Background colour behind images without alpha; None: the capture's own (gt.json) for
+    `nerfgen capture` datasets, else random colours, which force the field to be opaque.
+    Images with alpha always get random ones."""
     checkpoint_every: int = 2000
     """Save a checkpoint every this many steps (and always at the end)."""
     keep_checkpoints: int = 2

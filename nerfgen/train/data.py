@@ -1,6 +1,7 @@
 """Training data as flat ray tables, the held-out split, and the scene box."""
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -49,6 +50,20 @@ def scene_aabb(dataset: Dataset, padding: float = 0.05) -> tuple[float, ...]:
     if not math.isfinite(half) or half <= 0:
         raise NerfgenError(dataset.root, "cannot guess the scene box from the cameras; give --aabb")
     return tuple((centre - half).tolist() + (centre + half).tolist())
+
+
+def capture_background(dataset: Dataset) -> tuple[float, float, float] | None:
+    """The constant colour of missed rays in a `nerfgen capture` dataset (from its gt.json),
+    or None for other datasets."""
+    name = dataset.metadata.get("gt_file")
+    if dataset.alphas is not None or not isinstance(name, str):
+        return None
+    path = dataset.root / name
+    try:
+        background = json.loads(path.read_text())["background"]
+        return (float(background[0]), float(background[1]), float(background[2]))
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
+        raise NerfgenError(path, f"cannot read the background colour ({type(e).__name__}: {e})") from None
 
 
 @dataclass
