@@ -73,6 +73,8 @@ class Trainer:
         return train.lr * train.lr_final_factor ** min(progress, 1.0)
 
     def train_step(self) -> StepStats:
+        """One optimisation step; its wall time is added to `elapsed`."""
+        start = time.perf_counter()
         train, grid_cfg = self.config.train, self.config.grid
         self.field.train()
         self.grid.update(
@@ -105,6 +107,7 @@ class Trainer:
         scale = train.samples_per_step / max(out.n_samples, 1)
         self.n_rays = int(min(max(self.n_rays * scale, 256), train.max_rays))
         mse_value = mse.item()
+        self.elapsed += time.perf_counter() - start
         return StepStats(loss.item(), -10.0 * math.log10(max(mse_value, 1e-10)), len(idx), out.n_samples)
 
     # -- the loop -----------------------------------------------------------------------
@@ -120,9 +123,7 @@ class Trainer:
         train = self.config.train
         with TrainProgress(train.max_steps, train.seconds, enabled=train.progress) as bar:
             while not self.done():
-                t0 = time.perf_counter()
                 stats = self.train_step()
-                self.elapsed += time.perf_counter() - t0
                 bar.update(self.step, self.elapsed, stats)
                 if self.step % train.checkpoint_every == 0 and not self.done():
                     self.save()
