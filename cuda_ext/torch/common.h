@@ -9,3 +9,8 @@
 #define NG_CHECK_INPUT(x, dt) \
   NG_CHECK_CONTIGUOUS(x);     \
   NG_CHECK_DTYPE(x, dt)
+
+// Dispatch follows the tensors' devices; a tensor on another device would hand a host
+// pointer to a CUDA kernel (or the reverse), so every input must sit on `ref`'s device.
+#define NG_CHECK_SAME_DEVICE(x, ref) \
+  TORCH_CHECK((x).device() == (ref).device(), #x " must be on ", (ref).device(), ", got ", (x).device())

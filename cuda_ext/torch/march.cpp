@@ -23,6 +23,7 @@ MarchResult march(Backend backend, const at::Tensor& rays_o, const at::Tensor& r
   NG_CHECK_INPUT(binaries, at::kBool);
   TORCH_CHECK(rays_o.dim() == 2 && rays_o.size(1) == 3 && rays_d.sizes() == rays_o.sizes(),
               "rays_o and rays_d must both be [n_rays, 3]");
+  for (const auto* x : {&rays_d, &t_lo, &t_hi, &binaries}) NG_CHECK_SAME_DEVICE(*x, rays_o);
   const int64_t n_rays = rays_o.size(0);
   TORCH_CHECK(t_lo.dim() == 1 && t_lo.size(0) == n_rays && t_hi.sizes() == t_lo.sizes(),
               "t_min and t_max must both be [n_rays]");

@@ -27,6 +27,9 @@ MergeResult merge_samples(Backend backend, at::TensorList t_starts, at::TensorLi
     NG_CHECK_INPUT(t_starts[f], at::kFloat);
     NG_CHECK_INPUT(t_ends[f], at::kFloat);
     NG_CHECK_INPUT(offsets[f], at::kLong);
+    NG_CHECK_SAME_DEVICE(t_starts[f], offsets[0]);
+    NG_CHECK_SAME_DEVICE(t_ends[f], offsets[0]);
+    NG_CHECK_SAME_DEVICE(offsets[f], offsets[0]);
     TORCH_CHECK(offsets[f].dim() == 1 && offsets[f].size(0) == n_rays + 1, "field ", f,
                 ": offsets must be [n_rays + 1] with the same n_rays as field 0");
     TORCH_CHECK(t_starts[f].dim() == 1 && t_ends[f].sizes() == t_starts[f].sizes(), "field ", f,

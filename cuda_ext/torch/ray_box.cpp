@@ -22,10 +22,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> ray_box_intersect(Backend backend
               "rays_o and rays_d must both be [n_rays, 3]");
   TORCH_CHECK(box_min.dim() == 2 && box_min.size(1) == 3 && box_max.sizes() == box_min.sizes(),
               "box_min and box_max must both be [n_boxes, 3]");
+  for (const auto* x : {&rays_d, &box_min, &box_max}) NG_CHECK_SAME_DEVICE(*x, rays_o);
   const int64_t n_rays = rays_o.size(0), n_boxes = box_min.size(0);
   const float* w2b = nullptr;
   if (world_to_box.has_value()) {
     NG_CHECK_INPUT(*world_to_box, at::kFloat);
+    NG_CHECK_SAME_DEVICE(*world_to_box, rays_o);
     TORCH_CHECK(world_to_box->sizes() == at::IntArrayRef({n_boxes, 4, 4}), "world_to_box must be [n_boxes, 4, 4]");
     w2b = world_to_box->data_ptr<float>();
   }

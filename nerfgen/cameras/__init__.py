@@ -5,6 +5,7 @@ Pixel convention: top-left image corner at (0, 0), pixel (i, j) centred at
 """
 from nerfgen.cameras.conventions import check_poses, opencv_to_opengl, opengl_to_opencv
 from nerfgen.cameras.distortion import distort, undistort
+from nerfgen.cameras.look_at import look_at
 from nerfgen.cameras.model import DISTORTION_COEFFS, Cameras, focal_from_fov
 from nerfgen.cameras.rays import (
     RayBundle,
@@ -25,6 +26,7 @@ __all__ = [
     "distort",
     "focal_from_fov",
     "generate_rays",
+    "look_at",
     "opencv_to_opengl",
     "opengl_to_opencv",
     "pixel_centres",

@@ -5,24 +5,11 @@ import math
 
 import numpy as np
 
-from nerfgen.cameras import Cameras, focal_from_fov
+from nerfgen.cameras import Cameras, focal_from_fov, look_at
 from nerfgen.gt.spec import Rig, RigSegment
+from nerfgen.sensors.trajectories import orbit_eyes, path_points
 
 GOLDEN = (math.sqrt(5) - 1) / 2  # low-discrepancy step for orbit elevations
-
-
-def look_at(eyes: np.ndarray, targets: np.ndarray, up=(0.0, 0.0, 1.0)) -> np.ndarray:
-    """OpenCV camera-to-world poses [N,4,4] float64 for eyes [N,3] looking at targets
-    [N,3], with image "up" (-y) as close to world `up` as possible. The view direction
-    must not be parallel to `up`."""
-    forward = targets - eyes
-    forward /= np.linalg.norm(forward, axis=1, keepdims=True)
-    right = np.cross(forward, np.asarray(up, dtype=np.float64))
-    right /= np.linalg.norm(right, axis=1, keepdims=True)
-    down = np.cross(forward, right)
-    c2w = np.tile(np.eye(4), (len(eyes), 1, 1))
-    c2w[:, :3, 0], c2w[:, :3, 1], c2w[:, :3, 2], c2w[:, :3, 3] = right, down, forward, eyes
-    return c2w
 
 
 def rig_cameras(rig: Rig, views: int, width: int, height: int, seed: int) -> Cameras:
@@ -57,15 +44,12 @@ def _orbit(s: RigSegment, count: int, rng: np.random.Generator) -> tuple[np.ndar
     azimuth = 2 * np.pi * (i / max(count, 1) + rng.uniform())
     lo, hi = np.radians(s.elevation_deg)
     elevation = lo + (hi - lo) * ((i * GOLDEN + rng.uniform()) % 1.0)
-    direction = np.stack(
-        [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)], -1
-    )
     center = np.asarray(s.center, dtype=np.float64)
-    return center + s.radius * direction, np.broadcast_to(center, (count, 3)).copy()
+    return orbit_eyes(center, s.radius, azimuth, elevation), np.broadcast_to(center, (count, 3)).copy()
 
 
 def _line(s: RigSegment, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    f = ((np.arange(count) + rng.uniform(0.25, 0.75, count)) / max(count, 1))[:, None]
-    eye_from, eye_to = np.asarray(s.eye_from), np.asarray(s.eye_to)
-    target_from, target_to = np.asarray(s.target_from), np.asarray(s.target_to)
-    return eye_from + f * (eye_to - eye_from), target_from + f * (target_to - target_from)
+    f = (np.arange(count) + rng.uniform(0.25, 0.75, count)) / max(count, 1)
+    eyes = np.array([s.eye_from, s.eye_to], dtype=np.float64)
+    targets = np.array([s.target_from, s.target_to], dtype=np.float64)
+    return tuple(path_points(ends, f * np.linalg.norm(ends[1] - ends[0]))[0] for ends in (eyes, targets))

@@ -3,15 +3,17 @@
 Rules (the compiled op, cuda_ext/include/nerfgen/march.h, follows them line by line):
 - Rays are clipped to the outermost level's box and to [t_min, t_max] and
   [near_plane, far_plane]; t starts at the first of these (never below 0).
-- A step at t has length dt = clamp(t * cone_angle, step_size, max_step) (Instant-NGP:
-  constant steps for cone_angle = 0, steps growing with distance otherwise, capped by
-  default at one cell of the coarsest level). The sample is [t, t + dt].
-- A sample is judged by its midpoint t + dt/2: it is emitted when the midpoint is before
-  the ray's end and lies in an occupied cell of the finest level containing it. t_ends may
-  therefore stick out of a cell or the box by up to half a step.
-- In an empty cell the ray jumps, in one go, by the smallest whole number of current
-  steps that moves the midpoint past the cell's exit face (exact DDA skipping; for
-  cone_angle = 0 samples stay on the lattice t0 + k * step_size).
+- A cell visit at t uses the step dt = clamp(t * cone_angle, step_size, max_step)
+  (Instant-NGP: constant steps for cone_angle = 0, steps growing with distance otherwise,
+  capped by default at one cell of the coarsest level). Points are judged by a step's
+  midpoint: the visit finds the finest level containing t + dt/2, its cell, and the
+  distance to the cell's exit face (DDA), hence k = the number of whole steps of dt whose
+  midpoints lie in the cell. An occupied cell emits those k samples [t + j*dt, t + (j+1)*dt]
+  whose midpoints are before the ray's end; an empty cell is skipped in one jump. t then
+  advances by k*dt. So skipping is exact (never sample by sample), dt is constant within a
+  cell visit and grows between visits, and for cone_angle = 0 samples lie on the lattice
+  t0 + j * step_size up to float rounding. t_ends may stick out of a cell or of the box by
+  up to half a step.
 - Rays with zero direction produce no samples; a ray stops if dt falls below float
   resolution at its t.
 Floats: the reference repeats the kernel's float32 operations in the same order, so
@@ -92,11 +94,12 @@ def march_reference(
     cone_angle: float,
     max_step: float,
 ) -> PackedSamples:
-    """Pure-PyTorch march: all live rays advance one step per iteration (no loop over rays).
+    """Pure-PyTorch march: every live ray makes one cell visit per iteration (no loop over rays).
 
-    Each iteration is one step of march_ray() in march.h for every live ray; rays that end
-    are dropped from the working set. Samples are collected per iteration and grouped by
-    ray with a stable sort (per ray they are already in t order).
+    Each iteration is one pass of the loop in march_ray() (march.h) for all live rays, with
+    the same float32 operations in the same order; rays that end leave the working set.
+    An occupied visit's k samples are expanded with repeat_interleave. Samples are grouped
+    by ray at the end with a stable sort (per ray they are produced in t order).
     """
     n_rays, dev = rays_o.shape[0], rays_o.device
     levels, res = binaries.shape[0], binaries.shape[1]
@@ -111,6 +114,7 @@ def march_reference(
     t = torch.maximum(t_lo, t_near)[live]
     t_end = torch.minimum(t_hi, t_far)[live]
     uo, ud = uo[live], ud[live]
+    inv_ud = torch.where(ud != 0, 1.0 / ud, torch.zeros_like(ud))
 
     scales = 2.0 ** torch.arange(levels, device=dev, dtype=torch.float32)
     inv_scales = 0.5 ** torch.arange(levels, device=dev, dtype=torch.float32)
@@ -121,33 +125,30 @@ def march_reference(
     out_rid, out_t0, out_t1 = [], [], []
     while rid.numel() > 0:
         dt = torch.clamp(t * cone_angle, step_size, max_step)
-        mid = t + dt * 0.5
-        alive = mid < t_end
+        half_dt = dt * 0.5
+        alive = (t + half_dt) < t_end
         if not bool(alive.all()):
-            rid, t, t_end, uo, ud, dt, mid = (x[alive] for x in (rid, t, t_end, uo, ud, dt, mid))
+            rid, t, t_end, uo, ud, inv_ud, dt, half_dt = (x[alive] for x in (rid, t, t_end, uo, ud, inv_ud, dt, half_dt))
             if rid.numel() == 0:
                 break
+        mid = t + half_dt
         u = uo + mid[:, None] * ud
         level = (u.abs().amax(1)[:, None] > scales[:-1]).sum(1)
         scale = scales[level]
-        cell = ((u * inv_scales[level][:, None] + 1.0) * half_res).floor().clamp(0, res - 1)
-        ci = cell.long()
-        occupied = bits[((level * res + ci[:, 0]) * res + ci[:, 1]) * res + ci[:, 2]]
-
-        stepped = t + dt
-        out_rid.append(rid[occupied])
-        out_t0.append(t[occupied])
-        out_t1.append(stepped[occupied])
-
+        cell = ((u * inv_scales[level][:, None] + 1.0) * half_res).clamp(0, res - 1).floor()
         face = torch.where(ud > 0, cell + 1.0, cell)
         bound = (face * cell_v - 1.0) * scale[:, None]
-        t_exit = torch.where(ud != 0, (bound - u) / ud, inf).amin(1)
+        t_exit = torch.where(ud != 0, (bound - u) * inv_ud, inf).amin(1)
         k = torch.ceil(t_exit / dt).clamp_min(1.0)
-        t_next = torch.where(occupied, stepped, t + k * dt)
+        ci = cell.long()
+        occupied = bits[((level * res + ci[:, 0]) * res + ci[:, 1]) * res + ci[:, 2]]
+        if bool(occupied.any()):
+            _emit_visit(rid[occupied], t[occupied], dt[occupied], half_dt[occupied], t_end[occupied], k[occupied], out_rid, out_t0, out_t1)
+        t_next = t + k * dt
         moving = t_next > t
         t = t_next
         if not bool(moving.all()):
-            rid, t, t_end, uo, ud = (x[moving] for x in (rid, t, t_end, uo, ud))
+            rid, t, t_end, uo, ud, inv_ud = (x[moving] for x in (rid, t, t_end, uo, ud, inv_ud))
 
     if not out_rid:
         empty = torch.empty(0, device=dev)
@@ -155,3 +156,22 @@ def march_reference(
     ray_indices = torch.cat(out_rid)
     order = torch.sort(ray_indices, stable=True).indices
     return PackedSamples.from_ray_indices(ray_indices[order], torch.cat(out_t0)[order], torch.cat(out_t1)[order], n_rays)
+
+
+def _emit_visit(rid, t, dt, half_dt, t_end, k, out_rid, out_t0, out_t1) -> None:
+    """Samples j = 0..k-1 of occupied visits whose midpoints t + j*dt + dt/2 are before t_end.
+
+    Midpoints grow with j, so the kept ones are a prefix; candidates are capped a little
+    above (t_end - t) / dt so a huge k near the end of a ray expands nothing.
+    """
+    cap = torch.ceil((t_end - t) / dt) + 2.0
+    n = torch.minimum(k, cap).long()
+    visit = torch.repeat_interleave(torch.arange(rid.shape[0], device=rid.device), n)
+    first = torch.cumsum(n, 0) - n
+    j = (torch.arange(visit.shape[0], device=rid.device) - first[visit]).float()
+    dt_v = dt[visit]
+    tj = t[visit] + j * dt_v
+    keep = (tj + half_dt[visit]) < t_end[visit]
+    out_rid.append(rid[visit][keep])
+    out_t0.append(tj[keep])
+    out_t1.append((tj + dt_v)[keep])

@@ -24,3 +24,30 @@ NG_HD float ng_div(float a, float b) { return a / b; }
 #endif
 
 NG_HD float ng_inf() { return __builtin_huge_valf(); }
+
+// min/max/floor/ceil without libm calls on the host: in the march loop fminf/floorf are
+// out-of-line calls on baseline x86-64 and dominated the per-step latency. Inputs on these
+// paths are never NaN except where noted; results equal torch.minimum/clamp/floor/ceil.
+NG_HD float ng_min(float a, float b) { return b < a ? b : a; }
+NG_HD float ng_max(float a, float b) { return a < b ? b : a; }  // NaN a stays NaN, like torch.clamp
+
+// floor of x already clamped to a small range (|x| < 2^31).
+NG_HD float ng_floor_small(float x) {
+#if defined(__CUDA_ARCH__)
+  return floorf(x);
+#else
+  const float i = static_cast<float>(static_cast<int>(x));
+  return i > x ? i - 1.f : i;
+#endif
+}
+
+// ceil for any x: floats >= 2^23 are integers already; NaN and inf pass through.
+NG_HD float ng_ceil(float x) {
+#if defined(__CUDA_ARCH__)
+  return ceilf(x);
+#else
+  if (!(x < 8388608.f && x > -8388608.f)) return x;
+  const float i = static_cast<float>(static_cast<int>(x));
+  return i < x ? i + 1.f : i;
+#endif
+}

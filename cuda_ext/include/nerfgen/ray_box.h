@@ -28,12 +28,12 @@ NG_HD RayBoxHit ray_box(const float o[3], const float d[3], const float lo[3], c
     }
     const float t0 = ng_div(ng_sub(lo[a], o[a]), d[a]);
     const float t1 = ng_div(ng_sub(hi[a], o[a]), d[a]);
-    t_near = fmaxf(t_near, fminf(t0, t1));
-    t_far = fminf(t_far, fmaxf(t0, t1));
+    t_near = ng_max(t_near, ng_min(t0, t1));
+    t_far = ng_min(t_far, ng_max(t0, t1));
   }
   const bool hit = inside_parallel_slabs && t_near <= t_far && t_far >= 0.f;
   if (!hit) return {ng_inf(), ng_inf(), false};
-  return {fmaxf(t_near, 0.f), t_far, true};
+  return {ng_max(t_near, 0.f), t_far, true};
 }
 
 // Applies a rigid world-to-box transform (row-major 4x4, last row ignored) to a ray.

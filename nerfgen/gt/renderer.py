@@ -1,0 +1,41 @@
+"""`GTRenderer`: the exact `FrameRenderer` (see nerfgen.labels.renderer) of a ground-truth scene."""
+from __future__ import annotations
+
+import numpy as np
+
+from nerfgen.cameras import Cameras
+from nerfgen.gt.build import GTScene, InstanceBox
+from nerfgen.gt.render import render_gt
+from nerfgen.gt.subset import instance_subscene
+from nerfgen.labels.types import FrameMaps
+
+
+class GTRenderer:
+    """Renders a `GTScene` by ray casting; `only_instance` casts against that object's
+    triangles alone (its sub-scene and BVH are built once and kept)."""
+
+    def __init__(self, scene: GTScene):
+        self.scene = scene
+        self._alone: dict[int, GTScene] = {}
+
+    def instances(self) -> list[InstanceBox]:
+        return list(self.scene.instances)
+
+    def render(self, cameras: Cameras, index: int, only_instance: int | None = None) -> FrameMaps:
+        frames = render_gt(self._scene_of(only_instance), cameras, [index])
+        return FrameMaps(
+            rgb=frames.rgb[0],
+            depth_z=frames.depth_z[0],
+            range=frames.range[0],
+            opacity=(frames.range[0] > 0).astype(np.float32),
+            normals_world=frames.normals[0],
+            instance=frames.instance[0],
+            class_id=frames.class_id[0],
+        )
+
+    def _scene_of(self, only_instance: int | None) -> GTScene:
+        if only_instance is None:
+            return self.scene
+        if only_instance not in self._alone:
+            self._alone[only_instance] = instance_subscene(self.scene, only_instance)
+        return self._alone[only_instance]

@@ -1,0 +1,48 @@
+"""Render a camera sequence into labelled frames: maps, labels and (optionally)
+correspondences to the next frame. No files: writers consume what this yields."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from nerfgen.cameras import Cameras
+from nerfgen.labels.correspondences import correspondences as dense_correspondences
+from nerfgen.labels.instances import frame_labels
+from nerfgen.labels.renderer import FrameRenderer
+from nerfgen.labels.types import FrameLabels, FrameMaps
+
+
+@dataclass
+class RenderedFrame:
+    maps: FrameMaps
+    labels: FrameLabels
+    # (uv [H,W,2] float32 in the next frame, valid [H,W] bool); None for the last
+    # frame or when not requested.
+    correspondences: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def render_frames(
+    renderer: FrameRenderer,
+    cameras: Cameras,
+    boxes: bool = True,
+    correspondences: bool = False,
+) -> Iterator[RenderedFrame]:
+    """Frames of every camera in order. `boxes`: per-instance labels (3D/2D boxes,
+    poses, occlusion, truncation; costs one small render per object in view).
+    `correspondences`: frame i -> i+1 from the rendered depth (frame i is yielded once
+    frame i+1 is rendered)."""
+    previous: RenderedFrame | None = None
+    for index in range(len(cameras)):
+        maps = renderer.render(cameras, index)
+        frame = RenderedFrame(maps, frame_labels(renderer, cameras, index, maps, with_instances=boxes))
+        if previous is not None:
+            if correspondences:
+                previous.correspondences = dense_correspondences(
+                    cameras, index - 1, index, previous.maps.depth_z, maps.depth_z
+                )
+            yield previous
+        previous = frame
+    if previous is not None:
+        yield previous

@@ -1,0 +1,160 @@
+"""Raw dataset (nerfgen.writers.raw) -> KITTI / COCO / BOP / nerfstudio datasets.
+
+    export_raw("out/raw", "out/datasets", ["kitti", "coco"])   # out/datasets/kitti, .../coco
+
+The output appears only when complete: everything is written to a hidden sibling
+`.NAME.partial` and renamed to NAME at the end (replacing an older NAME). A failed run
+deletes the partial directory, unless it ran with `resume`: then the partial directory
+is kept, and the next `resume` run keeps every file it finished (each file is written
+atomically) and writes the rest, ending byte-identical to an uninterrupted run. The
+partial directory carries a stamp of its input so a resume never mixes two inputs.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from nerfgen.errors import NerfgenError
+from nerfgen.writers.encode import json_bytes
+from nerfgen.writers.info import DatasetInfo
+
+FORMATS = ("kitti", "coco", "bop", "nerfstudio")
+# raw outputs (nerfgen.writers.raw.OUTPUTS) each format is made of
+REQUIRED_OUTPUTS = {
+    "kitti": ("rgb", "boxes"),
+    "coco": ("rgb", "depth", "normals", "masks", "boxes"),
+    "bop": ("rgb", "depth", "masks", "boxes"),
+    "nerfstudio": ("rgb", "depth", "masks"),
+}
+STAMP_NAME = ".export-stamp.json"
+
+
+def parse_formats(text: str) -> list[str]:
+    """'kitti,coco' -> ["kitti", "coco"] (in FORMATS order, no duplicates)."""
+    names = {s.strip().lower() for s in text.split(",") if s.strip()}
+    unknown = sorted(names - set(FORMATS))
+    if unknown or not names:
+        raise NerfgenError(None, f"unknown format(s) {unknown or [text]}: choose from {', '.join(FORMATS)}")
+    return [f for f in FORMATS if f in names]
+
+
+def export_raw(
+    raw_dir: str | Path,
+    out: str | Path,
+    formats: list[str] | str = FORMATS,
+    resume: bool = False,
+    bop_depth_scale: float = 1.0,
+    progress: bool = True,
+) -> Path:
+    """Writes each of `formats` of the raw dataset at `raw_dir` to out/<format>/; returns `out`.
+
+    BOP object models come from the scene file named in the raw meta.json when it
+    exists (a ground-truth scene YAML); without it BOP is written without models/.
+    """
+    from nerfgen.writers.raw import META_NAME, read_raw_frame, read_raw_lidar, read_raw_meta
+
+    raw_dir, out = Path(raw_dir), Path(out)
+    formats = parse_formats(formats) if isinstance(formats, str) else parse_formats(",".join(formats))
+    if not raw_dir.is_dir():
+        raise NerfgenError(raw_dir, "raw dataset directory not found")
+    meta = read_raw_meta(raw_dir)
+    for fmt in formats:
+        missing = [o for o in REQUIRED_OUTPUTS[fmt] if o not in meta["outputs"]]
+        if missing:
+            raise NerfgenError(
+                raw_dir / META_NAME, f"format {fmt} needs raw outputs {missing}, which were not rendered"
+            )
+    if out.exists() and not out.is_dir():
+        raise NerfgenError(out, "output path exists and is not a directory")
+
+    # the command that reproduces this output; --resume is left out since it does not change the bytes
+    command = ("nerfgen", "export", str(raw_dir), "--out", str(out), "--format", ",".join(formats))
+    if bop_depth_scale != 1.0:
+        command += ("--bop-depth-scale", repr(bop_depth_scale))
+    info = DatasetInfo(seed=meta.get("seed"), command=command)
+    meta_sha256 = hashlib.sha256((raw_dir / META_NAME).read_bytes()).hexdigest()
+    stamp = json_bytes({"raw_meta_sha256": meta_sha256, "command": command})
+    work = _partial_dir(out, stamp, resume)
+    try:
+        writers = _writers(work, formats, info, resume, meta, bop_depth_scale)
+        with _progress(progress) as bar:
+            task = bar.add_task(f"export {', '.join(formats)}", total=meta["frame_count"])
+            for index in range(meta["frame_count"]):
+                maps, labels = read_raw_frame(raw_dir, index)
+                lidar = read_raw_lidar(raw_dir, index)
+                for writer in writers:
+                    writer.write_frame(maps, labels, lidar)
+                bar.advance(task)
+        for writer in writers:
+            writer.finish()
+    except BaseException:
+        if not resume:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    (work / STAMP_NAME).unlink()
+    _replace(work, out)
+    return out
+
+
+def _partial_dir(out: Path, stamp: bytes, resume: bool) -> Path:
+    work = out.absolute().parent / f".{out.name}.partial"
+    if resume and work.is_dir():
+        stamp_path = work / STAMP_NAME
+        if not stamp_path.is_file() or stamp_path.read_bytes() != stamp:
+            raise NerfgenError(work, "cannot resume: this partial export was made from another input or command")
+        return work
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        work.mkdir(parents=True)
+        (work / STAMP_NAME).write_bytes(stamp)
+    except OSError as e:
+        raise NerfgenError(work, f"cannot write output directory ({e.strerror or e})") from None
+    return work
+
+
+def _writers(work: Path, formats: list[str], info: DatasetInfo, resume: bool, meta: dict, bop_depth_scale: float):
+    from nerfgen.writers.bop import BopWriter
+    from nerfgen.writers.coco import CocoWriter
+    from nerfgen.writers.kitti import KittiWriter
+    from nerfgen.writers.nerfstudio_export import NerfstudioWriter
+
+    simple = {"kitti": KittiWriter, "coco": CocoWriter, "nerfstudio": NerfstudioWriter}
+    writers = []
+    for fmt in formats:
+        if fmt == "bop":
+            writers.append(BopWriter(work / fmt, info, resume, _scene_models(meta), bop_depth_scale))
+        else:
+            writers.append(simple[fmt](work / fmt, info, resume))
+    return writers
+
+
+def _scene_models(meta: dict) -> dict:
+    """BOP models of the ground-truth scene the raw dataset was rendered from, {} if it is not at hand."""
+    from nerfgen.gt import load_scene
+    from nerfgen.writers.bop import models_from_gt_scene
+
+    scene = meta.get("scene")
+    if not scene or not Path(scene).is_file():
+        return {}
+    return models_from_gt_scene(load_scene(scene))
+
+
+def _replace(work: Path, out: Path) -> None:
+    """Renames the finished `work` to `out`, replacing an older `out` (as nerfgen.atomic does)."""
+    old = None
+    if out.exists():
+        old = work.parent / f".{out.name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+    os.replace(work, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import Progress
+
+    return Progress(console=Console(stderr=True), disable=not enabled, transient=True)

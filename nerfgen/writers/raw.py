@@ -1,0 +1,248 @@
+"""The raw dataset layout: what `nerfgen render` writes and `nerfgen export` reads.
+
+    RAW/meta.json                      tool, version, scene, seed, command, classes,
+                                       instances, frame_count, outputs
+    RAW/labels/000000.json             FrameLabels (camera + instances), always
+    RAW/rgb/000000.png                 uint8 RGB                            (output "rgb")
+    RAW/depth_z/000000.npy             float32 [H,W] m along the optical axis, 0 = none  ("depth")
+    RAW/range/000000.npy               float32 [H,W] m along the ray, 0 = none           ("depth")
+    RAW/normals/000000.npy             float32 [H,W,3] world-frame unit normals, 0 = none ("normals")
+    RAW/instance/000000.png            uint16 instance id, 0 = none                     ("masks")
+    RAW/class/000000.png               uint8 class id (meta "classes"), 0 = none        ("masks")
+    RAW/opacity/000000.npy             float32 [H,W] in [0,1]                           ("masks")
+    RAW/correspondences/000000.npz     u, v float32 [H,W] in the next frame, valid bool ("correspondences")
+    RAW/lidar/000000.npz               LidarScan fields, when a sweep is given
+
+Instance labels (boxes, poses, occlusion, truncation) are in labels/*.json when output
+"boxes" is on, else their "instances" list is empty. Every encoder is deterministic
+(PNG without timestamps, npz with fixed zip dates, floats as shortest repr), so the
+same frames give the same bytes. `read_raw_frame` returns zeros for a map whose output
+was not written: check `read_raw_meta(root)["outputs"]`.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import fields
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from nerfgen.atomic import atomic_output_dir
+from nerfgen.errors import NerfgenError
+from nerfgen.gt.classes import CLASS_NAMES
+from nerfgen.labels.frames import RenderedFrame
+from nerfgen.labels.renderer import SceneInstance
+from nerfgen.labels.serialize import labels_from_json, labels_to_json
+from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
+from nerfgen.writers.encode import json_bytes, npy_bytes, png_bytes, rgb_u8
+
+OUTPUTS: tuple[str, ...] = ("rgb", "depth", "normals", "masks", "boxes", "correspondences")
+META_NAME = "meta.json"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: same arrays, same npz bytes
+
+
+def frame_name(index: int) -> str:
+    return f"{index:06d}"
+
+
+def raw_meta(
+    instances: Sequence[SceneInstance],
+    frame_count: int,
+    outputs: Sequence[str] = OUTPUTS,
+    scene: str | None = None,
+    seed: int | None = None,
+    command: Sequence[str] = (),
+) -> dict:
+    """The meta.json document of a raw dataset."""
+    import nerfgen
+
+    unknown = sorted(set(outputs) - set(OUTPUTS))
+    if unknown:
+        raise NerfgenError(None, f"unknown outputs {unknown} (expected some of {list(OUTPUTS)})")
+    return {
+        "tool": "nerfgen",
+        "version": nerfgen.__version__,
+        "scene": scene,
+        "seed": seed,
+        "command": list(command),
+        "classes": {str(i): name for i, name in enumerate(CLASS_NAMES)},
+        "instances": [
+            {
+                "instance_id": int(obj.instance_id),
+                "class_name": obj.class_name,
+                "class_id": int(obj.class_id),
+                "size": np.asarray(obj.size, dtype=np.float64).tolist(),
+                "obj_to_world": np.asarray(obj.pose, dtype=np.float64).tolist(),
+            }
+            for obj in instances
+        ],
+        "frame_count": int(frame_count),
+        "outputs": [o for o in OUTPUTS if o in outputs],
+    }
+
+
+def write_raw_dataset(out: str | Path, frames: Iterable[RenderedFrame], meta: dict, progress: bool = True) -> Path:
+    """Writes `frames` and `meta` (from `raw_meta`) to `out` atomically: the directory
+    appears, or replaces a previous one, only when every frame is written."""
+    with atomic_output_dir(out) as tmp, _progress(progress) as bar:
+        task = bar.add_task(f"render {Path(out).name}", total=meta["frame_count"])
+        count = 0
+        for frame in frames:
+            write_raw_frame(tmp, frame.maps, frame.labels, meta["outputs"], frame.correspondences)
+            count += 1
+            bar.advance(task)
+        if count != meta["frame_count"]:
+            raise NerfgenError(out, f"meta announces {meta['frame_count']} frames, {count} were rendered")
+        (tmp / META_NAME).write_bytes(json_bytes(meta))
+    return Path(out)
+
+
+def write_raw_frame(
+    root: str | Path,
+    maps: FrameMaps,
+    labels: FrameLabels,
+    outputs: Sequence[str] = OUTPUTS,
+    correspondences: tuple[np.ndarray, np.ndarray] | None = None,  # uv [H,W,2], valid [H,W]
+    lidar: LidarScan | None = None,
+) -> None:
+    """Writes one frame's files (those of `outputs`, plus labels, lidar when given)."""
+    root, name = Path(root), frame_name(labels.index)
+    files = {f"labels/{name}.json": json_bytes(labels_to_json(labels), indent=None)}
+    if "rgb" in outputs:
+        files[f"rgb/{name}.png"] = png_bytes(rgb_u8(maps.rgb))
+    if "depth" in outputs:
+        files[f"depth_z/{name}.npy"] = npy_bytes(maps.depth_z.astype(np.float32))
+        files[f"range/{name}.npy"] = npy_bytes(maps.range.astype(np.float32))
+    if "normals" in outputs:
+        files[f"normals/{name}.npy"] = npy_bytes(maps.normals_world.astype(np.float32))
+    if "masks" in outputs:
+        files[f"instance/{name}.png"] = png_bytes(_checked_ids(maps.instance, np.uint16, "instance"))
+        files[f"class/{name}.png"] = png_bytes(_checked_ids(maps.class_id, np.uint8, "class"))
+        files[f"opacity/{name}.npy"] = npy_bytes(maps.opacity.astype(np.float32))
+    if "correspondences" in outputs and correspondences is not None:
+        uv, valid = correspondences
+        files[f"correspondences/{name}.npz"] = npz_bytes(
+            {"u": uv[..., 0].astype(np.float32), "v": uv[..., 1].astype(np.float32), "valid": valid.astype(bool)}
+        )
+    if lidar is not None:
+        files[f"lidar/{name}.npz"] = npz_bytes({f.name: np.asarray(getattr(lidar, f.name)) for f in fields(LidarScan)})
+    for relpath, data in files.items():
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def read_raw_meta(root: str | Path) -> dict:
+    path = Path(root) / META_NAME
+    doc = _read_json(path)
+    missing = [k for k in ("frame_count", "outputs", "instances", "classes") if k not in doc]
+    if missing:
+        raise NerfgenError(path, f"not a raw nerfgen dataset: missing {missing}")
+    return doc
+
+
+def read_raw_frame(root: str | Path, index: int) -> tuple[FrameMaps, FrameLabels]:
+    """Frame `index` as written; maps of outputs not written are zeros."""
+    root, name = Path(root), frame_name(index)
+    outputs = read_raw_meta(root)["outputs"]
+    labels_path = root / "labels" / f"{name}.json"
+    try:
+        labels = labels_from_json(_read_json(labels_path))
+    except (KeyError, TypeError, ValueError) as e:
+        raise NerfgenError(labels_path, f"malformed frame labels ({e})") from None
+    shape = (labels.height, labels.width)
+
+    def layer(output: str, relpath: str, read, zeros_shape=shape, dtype=np.float32) -> np.ndarray:
+        if output not in outputs:
+            return np.zeros(zeros_shape, dtype)
+        path = root / relpath
+        try:
+            values = read(path)
+        except (OSError, ValueError) as e:
+            raise NerfgenError(path, f"cannot read ({e})") from None
+        if values.shape[:2] != shape:
+            raise NerfgenError(path, f"has size {values.shape[:2]}, labels say {shape}")
+        return values
+
+    maps = FrameMaps(
+        rgb=layer("rgb", f"rgb/{name}.png", _read_png, (*shape, 3), np.uint8).astype(np.float32) / 255.0,
+        depth_z=layer("depth", f"depth_z/{name}.npy", np.load),
+        range=layer("depth", f"range/{name}.npy", np.load),
+        opacity=layer("masks", f"opacity/{name}.npy", np.load),
+        normals_world=layer("normals", f"normals/{name}.npy", np.load, (*shape, 3)),
+        instance=layer("masks", f"instance/{name}.png", _read_png, dtype=np.int32).astype(np.int32),
+        class_id=layer("masks", f"class/{name}.png", _read_png, dtype=np.int32).astype(np.int32),
+    )
+    return maps, labels
+
+
+def read_raw_correspondences(root: str | Path, index: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(uv [H,W,2] float32 in frame index+1, valid [H,W] bool), None if not written."""
+    path = Path(root) / "correspondences" / f"{frame_name(index)}.npz"
+    if not path.is_file():
+        return None
+    arrays = _read_npz(path)
+    return np.stack([arrays["u"], arrays["v"]], -1), arrays["valid"]
+
+
+def read_raw_lidar(root: str | Path, index: int) -> LidarScan | None:
+    path = Path(root) / "lidar" / f"{frame_name(index)}.npz"
+    if not path.is_file():
+        return None
+    arrays = _read_npz(path)
+    missing = [f.name for f in fields(LidarScan) if f.name not in arrays]
+    if missing:
+        raise NerfgenError(path, f"missing LiDAR fields {missing}")
+    values = {f.name: arrays[f.name] for f in fields(LidarScan)}
+    values["n_beams_fired"] = int(values["n_beams_fired"])
+    return LidarScan(**values)
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An .npz archive (readable by np.load) whose bytes depend only on the arrays."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for key, value in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, npy_bytes(value))
+    return buf.getvalue()
+
+
+def _checked_ids(ids: np.ndarray, dtype, what: str) -> np.ndarray:
+    if ids.size and (ids.min() < 0 or ids.max() > np.iinfo(dtype).max):
+        raise NerfgenError(None, f"{what} ids must be in [0, {np.iinfo(dtype).max}] for a PNG, got {ids.max()}")
+    return ids.astype(dtype)
+
+
+def _read_png(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        raise NerfgenError(path, f"cannot read ({e})") from None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except OSError as e:
+        raise NerfgenError(path, f"cannot read ({e.strerror or e})") from None
+    except json.JSONDecodeError as e:
+        raise NerfgenError(path, f"invalid JSON ({e})") from None
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import Progress
+
+    return Progress(console=Console(stderr=True), disable=not enabled, transient=True)
