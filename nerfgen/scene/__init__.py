@@ -7,7 +7,7 @@ rendered together, with exact labels, and their ground-truth twins.
     exact = GTRenderer(composed_gt_scene(spec))                # the same scene, ray cast
 """
 from nerfgen.scene.fields import SceneField, occupied_bounds
-from nerfgen.scene.load import AssetField, ComposedScene, load_composed_scene, load_trained_asset
+from nerfgen.scene.load import AssetField, ComposedScene, default_rig, load_composed_scene, load_trained_asset
 from nerfgen.scene.parse import is_composed_scene, load_composed_scene_spec, read_yaml
 from nerfgen.scene.render import ComposeConfig, ComposedRays, render_composed_rays
 from nerfgen.scene.renderer import ComposedImage, NeuralSceneRenderer, render_composed_image
@@ -28,6 +28,7 @@ __all__ = [
     "PlacedObject",
     "SceneField",
     "composed_gt_scene",
+    "default_rig",
     "is_composed_scene",
     "load_composed_scene",
     "load_composed_scene_spec",

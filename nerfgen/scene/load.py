@@ -11,6 +11,8 @@ import torch
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.base import Field
 from nerfgen.gt.build import InstanceBox, load_scene
+from nerfgen.gt.parse import load_scene_spec
+from nerfgen.gt.spec import Rig
 from nerfgen.gt.classes import CLASS_IDS
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.render.volume import step_size
@@ -38,6 +40,15 @@ class ComposedScene:
         if not found:
             raise ValueError(f"scene {self.spec.path} has no instance {instance_id}")
         return found
+
+
+def default_rig(spec: ComposedSceneSpec) -> Rig | None:
+    """The scene's own rig, else that of the background's ground-truth scene, else of the
+    first object's (None when there is none)."""
+    if spec.rig is not None:
+        return spec.rig
+    assets = ([spec.background.asset] if spec.background is not None else []) + [o.asset for o in spec.objects]
+    return next((load_scene_spec(a.gt).rig for a in assets if a.gt is not None), None)
 
 
 def asset_gt_box(asset: Asset, where: Path) -> InstanceBox | None:

@@ -17,7 +17,7 @@ from nerfgen.errors import NerfgenError
 from nerfgen.gt.build import GTScene, load_scene
 from nerfgen.gt.classes import CLASS_IDS
 from nerfgen.gt.transforms import apply
-from nerfgen.scene.load import asset_gt_box
+from nerfgen.scene.load import asset_gt_box, default_rig
 from nerfgen.scene.parse import load_composed_scene_spec
 from nerfgen.scene.placement import asset_to_world, inside_holes, placed_instance_box
 from nerfgen.scene.spec import Asset, ComposedSceneSpec
@@ -98,5 +98,5 @@ def composed_gt_scene(scene: str | Path | ComposedSceneSpec) -> GTScene:
         base = base or asset.spec
     if not parts:
         raise NerfgenError(spec.path, "scene has no background and no objects: nothing to ray cast")
-    twin_spec = dataclasses.replace(base, name=spec.path.stem, rig=spec.rig or base.rig)
+    twin_spec = dataclasses.replace(base, name=spec.path.stem, rig=default_rig(spec))
     return dataclasses.replace(_concatenate(parts, twin_spec), instances=tuple(sorted(boxes, key=lambda b: b.instance_id)))
