@@ -131,10 +131,11 @@ def render_composed_rays(
         per_field = [PackedSamples.from_ray_indices(empty.long(), empty, empty, n)]
     samples, sample_fields, _ = merge_samples(per_field)
 
-    def densities(samples: PackedSamples, sample_fields: Tensor, full: bool):
+    def evaluate(samples: PackedSamples, sample_fields: Tensor, full: bool) -> tuple[Tensor, Tensor | None]:
+        """Densities [S] (world units) and, with `full`, values [S, 6 + n_fields]."""
         mids = 0.5 * (samples.t_starts + samples.t_ends)
         sigma = torch.zeros(samples.n_samples)
-        values = torch.zeros(samples.n_samples, 6 + n_fields)
+        values = torch.zeros(samples.n_samples, 6 + n_fields) if full else None
         for k, sf in enumerate(fields):
             rows = (sample_fields == k).nonzero()[:, 0]
             if rows.numel() == 0:
@@ -151,13 +152,13 @@ def render_composed_rays(
             values[rows, 6 + k] = 1.0
         return sigma, values
 
-    sigma, _ = densities(samples, sample_fields, full=False)
+    sigma, _ = evaluate(samples, sample_fields, full=False)
     pre = composite(sigma, sigma.new_zeros(sigma.shape[0], 0), samples.t_starts, samples.t_ends, samples.offsets, config.transmittance_threshold)
     alpha = 1.0 - torch.exp(-sigma * (samples.t_ends - samples.t_starts))
     keep = (pre.transmittance >= config.transmittance_threshold) & (alpha >= config.alpha_threshold)
     samples, sample_fields = _select(samples, keep), sample_fields[keep]
 
-    sigma, values = densities(samples, sample_fields, full=True)
+    sigma, values = evaluate(samples, sample_fields, full=True)
     comp = composite(sigma, values, samples.t_starts, samples.t_ends, samples.offsets, config.transmittance_threshold)
     surface = comp.opacity >= config.surface_opacity
     range_ = torch.where(surface, comp.range / comp.opacity.clamp_min(1e-6), torch.zeros_like(comp.range))
