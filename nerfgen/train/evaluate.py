@@ -71,20 +71,26 @@ def _depth_image(depth: Tensor, opacity: Tensor) -> Tensor:  # [H,W] -> [H,W,3] 
 
 
 def side_by_side(target: Tensor, render: ImageOutput) -> Tensor:  # -> [H, k*W, 3]
-    """Ground truth | render | depth_z | normals (when rendered)."""
-    panels = [target, render.rgb, _depth_image(render.depth_z, render.opacity)]
+    """Ground truth | render | depth_z | depth normals | field normals (when rendered)."""
+    solid = render.opacity[..., None] > 0.5
+    panels = [target, render.rgb, _depth_image(render.depth_z, render.opacity), (render.depth_normals + 1.0) * 0.5 * solid]
     if render.normals is not None:
-        panels.append((render.normals + 1.0) * 0.5 * (render.opacity[..., None] > 0.5))
+        panels.append((render.normals + 1.0) * 0.5 * solid)
     return torch.cat(panels, dim=1)
 
 
 def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path) -> dict:
     """Renders every frame of `split`, writes out_dir/eval.json and out_dir/eval/*.png,
-    and returns the summary written to eval.json."""
+    and returns the summary written to eval.json.
+
+    Normal errors come in two kinds: `normal_*` for the field's own normals (density
+    gradient, or the predicted head) and `depth_normal_*` for normals of the rendered
+    surface (nerfgen.render.image.normals_from_points)."""
     frames = split_indices(dataset, split, trained.config.train.holdout_every)
     gt_normals = ground_truth_normals(dataset, frames)
     want_normals = gt_normals is not None or trained.field.normal_head is not None
-    views, all_angles = [], []
+    views: list[dict] = []
+    all_angles: dict[str, list[Tensor]] = {}
     with atomic_output_dir(out_dir / "eval") as image_dir:
         for k, i in enumerate(frames.tolist()):
             render = render_image(
@@ -95,11 +101,13 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path)
             view = {"frame": i, "image": dataset.image_paths[i].name, "psnr": psnr(render.rgb, target), "ssim": ssim(render.rgb, target)}
             if dataset.depths_z is not None and (dataset.depths_z[i] > 0).any():
                 view["depth_abs_rel"] = depth_abs_rel(render.depth_z, dataset.depths_z[i], dataset.depths_z[i] > 0)
-            if gt_normals is not None and render.normals is not None:
+            if gt_normals is not None:
                 valid = gt_normals[k].norm(dim=-1) > 0.5
-                angles = normal_angle_deg(render.normals, gt_normals[k], valid)
-                all_angles.append(angles)
-                view["normal_median_deg"] = angles.median().item() if angles.numel() else float("nan")
+                for kind, normals in (("normal", render.normals), ("depth_normal", render.depth_normals)):
+                    # Border pixels have no depth normal; they count as errors, not as gaps.
+                    angles = normal_angle_deg(normals, gt_normals[k], valid)
+                    all_angles.setdefault(kind, []).append(angles)
+                    view[f"{kind}_median_deg"] = angles.median().item() if angles.numel() else float("nan")
             views.append(view)
             (image_dir / f"{k:04d}_{dataset.image_paths[i].stem}.png").write_bytes(_to_png(side_by_side(target, render)))
     summary: dict = {
@@ -112,10 +120,10 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path)
     }
     if all("depth_abs_rel" in v for v in views):
         summary["depth_abs_rel"] = statistics.fmean(v["depth_abs_rel"] for v in views)
-    if all_angles:
-        angles = torch.cat(all_angles)
-        summary["normal_mean_deg"] = angles.mean().item()
-        summary["normal_median_deg"] = angles.median().item()
+    for kind, parts in all_angles.items():
+        angles = torch.cat(parts)
+        summary[f"{kind}_mean_deg"] = angles.mean().item()
+        summary[f"{kind}_median_deg"] = angles.median().item()
     summary["views"] = views
     atomic_write_bytes(out_dir / "eval.json", (json.dumps(summary, indent=2) + "\n").encode())
     return summary
