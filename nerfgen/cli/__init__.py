@@ -16,6 +16,9 @@ from nerfgen.errors import NerfgenError
 SUBCOMMANDS: dict[str, str] = {}
 SUBCOMMANDS["capture"] = "nerfgen.cli.capture:capture"
 SUBCOMMANDS["demo"] = "nerfgen.cli.demo:demo"
+SUBCOMMANDS["train"] = "nerfgen.cli.train:run_train"
+SUBCOMMANDS["eval"] = "nerfgen.cli.eval:run_eval"
+SUBCOMMANDS["view"] = "nerfgen.cli.view:run_view"
 SUBCOMMANDS["render"] = "nerfgen.cli.render:render"
 SUBCOMMANDS["export"] = "nerfgen.cli.export:export"
 

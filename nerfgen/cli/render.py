@@ -17,7 +17,9 @@ class RenderConfig:
     (`nerfgen export` turns it into KITTI / COCO / BOP / nerfstudio)."""
 
     scene: tyro.conf.Positional[Path]
-    """Scene file: a ground-truth scene YAML (scenes/*.yaml), rendered exactly."""
+    """Scene file: a ground-truth scene YAML (scenes/*.yaml), rendered exactly by ray casting;
+    or a composed scene (background:/objects: of trained runs, see nerfgen.scene.spec),
+    rendered through its radiance fields."""
     out: Path
     """Output directory (replaced atomically when every frame is written)."""
     trajectory: Literal["rig", "orbit", "drive"] = "rig"
@@ -35,6 +37,9 @@ class RenderConfig:
     (correspondences: dense, from each frame to the next)."""
     seed: int = 0
     """Seed jittering the trajectory; the same seed gives byte-identical files."""
+    exact: bool = False
+    """Composed scenes only: ray cast their exact twin (the assets' ground-truth `gt` scenes at
+    the same poses) instead of rendering the fields."""
 
 
 def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
@@ -46,21 +51,41 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
         if getattr(config, name) < 1:
             raise NerfgenError(None, f"--{name} must be >= 1, got {getattr(config, name)}")
     outputs = [o.strip() for o in config.outputs.split(",") if o.strip()]
-    renderer, cameras = _ground_truth(config)  # composed radiance-field scenes: a second branch here
+    renderer, rig = _renderer(config)
+    if config.trajectory == "rig":
+        from nerfgen.gt import rig_cameras
+
+        cameras = rig_cameras(rig, config.frames, config.width, config.height, config.seed)
+    else:
+        cameras = _trajectory_cameras(config, rig)
     meta = raw_meta(renderer.instances(), len(cameras), outputs, str(config.scene), config.seed, _command(config))
     frames = render_frames(renderer, cameras, boxes="boxes" in outputs, correspondences="correspondences" in outputs)
     out = write_raw_dataset(config.out, frames, meta)
     print(f"wrote {len(cameras)} frames of {config.scene} to {out}")
 
 
-def _ground_truth(config: RenderConfig):
-    """GTRenderer and the cameras of `config.trajectory` (see RenderConfig)."""
-    from nerfgen.gt import GTRenderer, load_scene, rig_cameras
+def _renderer(config: RenderConfig):
+    """The scene's FrameRenderer and camera rig: GTRenderer for ground-truth scenes (and
+    for composed ones with --exact, on their twin), NeuralSceneRenderer for composed ones."""
+    from nerfgen.errors import NerfgenError
+    from nerfgen.gt import GTRenderer, build_scene
+    from nerfgen.gt.parse import parse_scene
+    from nerfgen.scene import NeuralSceneRenderer, composed_gt_scene, default_rig, is_composed_scene, load_composed_scene, read_yaml
+    from nerfgen.scene.parse import parse_composed_scene
 
-    scene = load_scene(config.scene)
-    if config.trajectory == "rig":
-        return GTRenderer(scene), rig_cameras(scene.spec.rig, config.frames, config.width, config.height, config.seed)
-    return GTRenderer(scene), _trajectory_cameras(config, scene.spec.rig)
+    data = read_yaml(config.scene)
+    if not is_composed_scene(data):
+        if config.exact:
+            raise NerfgenError(config.scene, "--exact applies to composed scenes; ground-truth scenes are always exact")
+        scene = build_scene(parse_scene(config.scene, data))
+        return GTRenderer(scene), scene.spec.rig
+    spec = parse_composed_scene(config.scene, data)
+    rig = default_rig(spec)
+    if rig is None:
+        raise NerfgenError(config.scene, "no camera rig: add 'rig:' or a 'gt' scene to the background or an object")
+    if config.exact:
+        return GTRenderer(composed_gt_scene(spec)), rig
+    return NeuralSceneRenderer(load_composed_scene(spec)), rig
 
 
 def _trajectory_cameras(config: RenderConfig, rig):

@@ -1,0 +1,42 @@
+"""`nerfgen train DATA --out RUN`: fit an Instant-NGP-style field to a dataset."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+from nerfgen.fields.ngp import NGPFieldConfig
+from nerfgen.render.volume import RenderConfig
+from nerfgen.train.config import GridConfig, TrainConfig
+
+
+@dataclass
+class TrainCommand:
+    """Train a radiance field (hash grid + tiny MLPs) on a dataset; checkpoints go to --out."""
+
+    data: tyro.conf.Positional[Path]
+    """Dataset: a directory or transforms*.json that nerfgen reads (nerfstudio, Blender, COLMAP, `nerfgen capture` output)."""
+    out: Path
+    """Run directory: config.json and checkpoints/ are written here."""
+    downscale: int = 1
+    """Train on images downsampled by this integer factor."""
+    resume: bool = False
+    """Continue from the newest checkpoint in --out instead of starting over."""
+    aabb: tuple[float, float, float, float, float, float] | None = None
+    """Scene box min x y z max x y z (metres); default: the dataset's scene_aabb or a guess from the cameras."""
+    train: Annotated[TrainConfig, tyro.conf.OmitArgPrefixes] = dc_field(default_factory=TrainConfig)
+    field: NGPFieldConfig = dc_field(default_factory=NGPFieldConfig)
+    grid: GridConfig = dc_field(default_factory=GridConfig)
+    render: RenderConfig = dc_field(default_factory=RenderConfig)
+
+
+def run_train(cmd: tyro.conf.OmitArgPrefixes[TrainCommand]) -> None:
+    from nerfgen.train import train_field
+
+    trained = train_field(
+        cmd.data, cmd.out, downscale=cmd.downscale, train=cmd.train, field=cmd.field, grid=cmd.grid,
+        render=cmd.render, aabb=cmd.aabb, resume=cmd.resume,
+    )  # fmt: skip
+    print(f"trained {trained.step} steps -> {trained.checkpoint}")

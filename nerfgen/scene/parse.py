@@ -1,0 +1,118 @@
+"""Composed scene YAML -> `ComposedSceneSpec`, with one-line errors naming the file.
+
+Only `yaml.safe_load` is used. Typed reading and the camera rig reuse the ground-truth
+scene parser (`nerfgen.gt.parse`), so both kinds of scene file report errors alike.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nerfgen.errors import NerfgenError
+from nerfgen.gt.classes import CLASS_IDS
+from nerfgen.gt.parse import _Reader, _rig
+from nerfgen.gt.spec import Pose
+from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec, Hole, PlacedObject
+
+_GT_SUFFIXES = (".yaml", ".yml")
+
+
+def read_yaml(path: str | Path) -> Any:
+    """safe_load of a file; unreadable files and YAML syntax errors become NerfgenError."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise NerfgenError(path, f"cannot read scene file ({e.strerror or e})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        raise NerfgenError(path, f"malformed YAML{line}: {getattr(e, 'problem', None) or str(e).splitlines()[0]}") from None
+
+
+def is_composed_scene(data: Any) -> bool:
+    """True for composed scene data: objects with an `asset`, or a `background` that is not
+    an RGB colour (ground-truth scenes give `background: [r, g, b]` and objects with parts)."""
+    if not isinstance(data, dict):
+        return False
+    objects = data.get("objects")
+    if isinstance(objects, list) and any(isinstance(o, dict) and "asset" in o for o in objects):
+        return True
+    return "background" in data and not isinstance(data["background"], list)
+
+
+def load_composed_scene_spec(path: str | Path) -> ComposedSceneSpec:
+    path = Path(path)
+    return parse_composed_scene(path, read_yaml(path))
+
+
+def parse_composed_scene(path: Path, data: Any) -> ComposedSceneSpec:
+    """Validates loaded YAML data; relative asset paths are resolved against path's folder."""
+    r = _Reader(path, data, "scene")
+    unknown = sorted(set(r.data) - {"background", "objects", "rig"})
+    if unknown:
+        r.fail(f"unknown keys {unknown} (allowed: background, objects, rig)")
+    background = _background(r) if r.raw("background", None) is not None else None
+    raw_objects = r.raw("objects", [])
+    if not isinstance(raw_objects, list):
+        r.fail("'objects' must be a list")
+    objects = tuple(_object(_Reader(path, o, f"objects[{i}]")) for i, o in enumerate(raw_objects))
+    seen: set[int] = set()
+    for o in objects:
+        if o.instance_id in seen:
+            r.fail(f"duplicate instance_id {o.instance_id}")
+        seen.add(o.instance_id)
+    rig = _rig(r.child("rig", "rig")) if r.has("rig") else None
+    return ComposedSceneSpec(path=path, background=background, objects=objects, rig=rig)
+
+
+def _asset(r: _Reader, key: str) -> Asset:
+    path = r.file.parent / r.text(key)
+    is_gt = path.suffix in _GT_SUFFIXES
+    if not (path.is_file() if is_gt else path.exists()):
+        r.fail(f"'{key}' {path} does not exist ({'scene file' if is_gt else 'trained run directory'})")
+    gt = path if is_gt else None
+    if r.has("gt"):
+        gt = r.file.parent / r.text("gt")
+        if gt.suffix not in _GT_SUFFIXES or not gt.is_file():
+            r.fail(f"'gt' {gt} is not a ground-truth scene file")
+    return Asset(path=path, is_gt=is_gt, gt=gt)
+
+
+def _background(r: _Reader) -> Background:
+    raw = r.raw("background")
+    b = _Reader(r.file, {"asset": raw} if isinstance(raw, str) else raw, "background")
+    holes = b.raw("holes", [])
+    if not isinstance(holes, list):
+        b.fail("'holes' must be a list of boxes")
+    return Background(asset=_asset(b, "asset"), holes=tuple(_hole(_Reader(r.file, h, f"background.holes[{i}]")) for i, h in enumerate(holes)))
+
+
+def _rotation(r: _Reader) -> tuple[float, float, float]:
+    if r.has("yaw_deg") and r.has("rotation_deg"):
+        r.fail("give either 'yaw_deg' or 'rotation_deg', not both")
+    return (0.0, 0.0, r.number("yaw_deg")) if r.has("yaw_deg") else r.numbers("rotation_deg", 3, (0, 0, 0))
+
+
+def _hole(r: _Reader) -> Hole:
+    return Hole(center=r.numbers("center", 3), size=r.numbers("size", 3, positive=True), rotation_deg=_rotation(r))
+
+
+def _object(r: _Reader) -> PlacedObject:
+    class_name = r.text("class")
+    if class_name not in CLASS_IDS or class_name == "none":
+        r.fail(f"unknown class '{class_name}' (allowed: {', '.join(list(CLASS_IDS)[1:])})")
+    instance_id = r.integer("instance_id")
+    if instance_id < 1:
+        r.fail(f"'instance_id' must be >= 1, got {instance_id}")
+    return PlacedObject(
+        asset=_asset(r, "asset"),
+        class_name=class_name,
+        instance_id=instance_id,
+        pose=Pose(translation=r.numbers("position", 3), rotation_deg=_rotation(r)),
+        scale=r.number("scale", 1.0, positive=True),
+    )

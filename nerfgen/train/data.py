@@ -1,0 +1,94 @@
+"""Training data as flat ray tables, the held-out split, and the scene box."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from nerfgen.cameras import generate_rays
+from nerfgen.data import Dataset, holdout_split
+from nerfgen.errors import NerfgenError
+
+
+def split_indices(dataset: Dataset, split: str, holdout_every: int) -> Tensor:  # -> [n] int64 frame indices
+    """Frames of `split`. Without a "test" split (e.g. Blender's train-only lego) every
+    `holdout_every`-th frame is "test" and the rest "train" (mip-NeRF 360 rule)."""
+    splits = dataset.splits if "test" in dataset.splits else holdout_split(len(dataset), holdout_every)
+    if split not in splits:
+        raise NerfgenError(dataset.root, f"no split {split!r} (available: {sorted(splits)})")
+    idx = splits[split]
+    if idx.numel() == 0:
+        raise NerfgenError(dataset.root, f"split {split!r} has no frames")
+    return idx
+
+
+def scene_aabb(dataset: Dataset, padding: float = 0.05) -> tuple[float, ...]:
+    """The box the field lives in. From the dataset's `scene_aabb` metadata when present
+    (captures write it), grown by `padding` of its size on each side so surfaces on the
+    bounds stay inside. Else the object-centric guess: the point nearest to all optical
+    axes, with the half size each camera's narrower field of view covers at its distance
+    (the smallest over cameras; NeRF-synthetic lego gives +-1.45)."""
+    if "scene_aabb" in dataset.metadata:
+        box = torch.as_tensor(dataset.metadata["scene_aabb"], dtype=torch.float64).reshape(-1)
+        if box.numel() != 6 or not bool((box[3:] >= box[:3]).all()):
+            raise NerfgenError(dataset.root, f"scene_aabb must be [[min x,y,z], [max x,y,z]], got {box.tolist()}")
+        pad = padding * (box[3:] - box[:3]).max()
+        return tuple((box[:3] - pad).tolist() + (box[3:] + pad).tolist())
+    cams = dataset.cameras
+    c2w = cams.c2w.double()
+    origins, axes = c2w[:, :3, 3], c2w[:, :3, 2]  # OpenCV: +z looks forward
+    # Least squares: sum_i (I - a_i a_i^T)(p - o_i) = 0.
+    proj = torch.eye(3, dtype=torch.float64) - axes[:, :, None] * axes[:, None, :]
+    centre = torch.linalg.lstsq(proj.sum(0), (proj @ origins[:, :, None]).sum(0)).solution[:, 0]
+    half_fov = torch.minimum(
+        torch.atan(0.5 * cams.width.double() / cams.fx.double()), torch.atan(0.5 * cams.height.double() / cams.fy.double())
+    )
+    half = ((origins - centre).norm(dim=-1) * torch.tan(half_fov)).min().item()
+    if not math.isfinite(half) or half <= 0:
+        raise NerfgenError(dataset.root, "cannot guess the scene box from the cameras; give --aabb")
+    return tuple((centre - half).tolist() + (centre + half).tolist())
+
+
+def capture_background(dataset: Dataset) -> tuple[float, float, float] | None:
+    """The constant colour of missed rays in a `nerfgen capture` dataset (from its gt.json),
+    or None for other datasets."""
+    name = dataset.metadata.get("gt_file")
+    if dataset.alphas is not None or not isinstance(name, str):
+        return None
+    path = dataset.root / name
+    try:
+        background = json.loads(path.read_text())["background"]
+        return (float(background[0]), float(background[1]), float(background[2]))
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
+        raise NerfgenError(path, f"cannot read the background colour ({type(e).__name__}: {e})") from None
+
+
+@dataclass
+class RayTable:
+    """Every pixel of some frames as a ray with its target, flat and ready to index."""
+
+    origins: Tensor  # [P,3] world
+    directions: Tensor  # [P,3] unit
+    rgb: Tensor  # [P,3] colour premultiplied by alpha (i.e. composited over black)
+    alpha: Tensor | None  # [P] or None when the images have no alpha
+
+    def __len__(self) -> int:
+        return self.origins.shape[0]
+
+
+def ray_table(dataset: Dataset, frames: Tensor) -> RayTable:  # frames [n] int64
+    origins, directions = [], []
+    for i in frames.tolist():
+        rays = generate_rays(dataset.cameras, i)
+        origins.append(rays.origins)
+        directions.append(rays.directions)
+    images = dataset.images[frames].reshape(-1, 3)
+    alpha = None
+    if dataset.alphas is not None:
+        alpha = dataset.alphas[frames].reshape(-1)
+        bg = torch.tensor(dataset.background, dtype=images.dtype)
+        images = images - (1.0 - alpha)[:, None] * bg  # undo the loader's compositing
+    return RayTable(torch.cat(origins), torch.cat(directions), images.clamp(0.0, 1.0).contiguous(), alpha)
