@@ -1,0 +1,42 @@
+"""Typed configuration of pose estimation (`nerfgen localize`, `localize`, `localize_object`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LocalizeConfig:
+    """iNeRF-style optimisation of an SE(3) twist against the photometric loss."""
+
+    iterations: int = 200
+    """Adam steps per hypothesis (split evenly over the coarse-to-fine stages)."""
+    rays_per_step: int = 512
+    """Rays rendered per step and hypothesis."""
+    lr: float = 2e-2
+    """Initial Adam learning rate on the twist (radians; translation in units of `translation_scale`)."""
+    lr_final_factor: float = 0.05
+    """Learning rate at the last step relative to `lr` (exponential decay)."""
+    stages: int = 3
+    """Coarse-to-fine stages: stage s compares images blurred by coarse_blur / 2**s, the last one sharp."""
+    coarse_blur: float = 0.03
+    """Gaussian blur sigma of the first stage, as a fraction of the image width; blurred
+    renders average `rays_per_pixel` rays jittered by the same Gaussian."""
+    rays_per_pixel: int = 4
+    """Rays averaged per sampled pixel in the blurred stages (the sharp stage uses 1)."""
+    interest_fraction: float = 0.75
+    """Share of the rays drawn from the interest region (strong image gradient); the rest uniformly."""
+    interest_quantile: float = 0.8
+    """Pixels whose gradient magnitude exceeds this quantile of the (blurred) image seed the interest region."""
+    interest_dilation: int = 2
+    """The interest region grows by this many pixels around each seed pixel (iNeRF dilates its keypoints)."""
+    hypotheses: int = 1
+    """Parallel hypotheses (Parallel-iNeRF): the initial pose and H-1 random perturbations of it;
+    the one with the lowest final loss wins."""
+    hypothesis_rotation_deg: float = 10.0
+    """Largest rotation of a perturbed hypothesis (degrees)."""
+    hypothesis_translation: float = 0.15
+    """Largest translation of a perturbed hypothesis, in units of `translation_scale`."""
+    eval_rays: int = 4096
+    """Pixels (a fixed regular grid) on which the final loss of every hypothesis is compared."""
+    seed: int = 0
+    """Seed of ray sampling and hypotheses: the same seed gives the same result on CPU."""
