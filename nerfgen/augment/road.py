@@ -1,0 +1,67 @@
+"""The road a drive follows: a polyline in the ground plane, its direction at every point,
+and the cameras of a drive along it (nerfgen.sensors.trajectories.drive).
+
+The road direction comes from the background's own camera rig: its first `line`
+segment is the drive the background was captured along (the bundled street: the
+eastbound lane), so objects are aligned with the way the data was driven. A path can
+also be given explicitly (`Road(path=...)`), e.g. for a trained run without a rig.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nerfgen.cameras import Cameras, focal_from_fov
+from nerfgen.errors import NerfgenError
+from nerfgen.gt.spec import Rig
+from nerfgen.sensors.trajectories import drive, path_points
+
+
+@dataclass(frozen=True)
+class Road:
+    path: np.ndarray  # [K,2] world xy waypoints (K >= 2), driven from first to last
+    eye_height: float  # world z of the drive's cameras
+    fov_deg: float = 70.0  # horizontal field of view of the drive's cameras
+
+    @property
+    def length(self) -> float:
+        return float(np.linalg.norm(np.diff(self.path, axis=0), axis=1).sum())
+
+    def at(self, distance: np.ndarray, lateral: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """World xy [N,2] at arc length `distance` [N] and `lateral` [N] metres to the left
+        of the path, and the path's heading there [N] (radians from +x)."""
+        points, tangent = path_points(np.concatenate([self.path, np.zeros((len(self.path), 1))], 1), np.atleast_1d(distance))
+        left = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
+        return points[:, :2] + np.atleast_1d(lateral)[:, None] * left, np.arctan2(tangent[:, 1], tangent[:, 0])
+
+    def cameras(self, frames: int, width: int, height: int) -> Cameras:
+        """`frames` pinhole cameras evenly spaced from the path's start to its end, at
+        `eye_height`, looking along the road."""
+        step = self.length / max(frames - 1, 1)
+        c2w = drive(self.path, speed=step, fps=1.0, n=frames, height=self.eye_height)
+        focal = focal_from_fov(np.radians(self.fov_deg), width)
+        return Cameras.create(c2w, focal, focal, width / 2, height / 2, width, height)
+
+
+def road_from_rig(rig: Rig | None, where: str | Path | None) -> Road:
+    """The drive of the rig's first `line` segment (from eye_from to eye_to, at its eye height)."""
+    segment = next((s for s in rig.segments if s.type == "line"), None) if rig is not None else None
+    if segment is None:
+        raise NerfgenError(where, "the background has no camera rig with a 'line' segment to drive along; give the road path explicitly")
+    start, end = np.asarray(segment.eye_from, np.float64), np.asarray(segment.eye_to, np.float64)
+    if np.linalg.norm(end[:2] - start[:2]) == 0:
+        raise NerfgenError(where, "the rig's first line segment has zero length: no road direction")
+    return Road(np.stack([start[:2], end[:2]]), float(start[2]), rig.fov_deg)
+
+
+def parse_path(text: str) -> np.ndarray:
+    """'x0,y0,x1,y1[,...]' -> waypoints [K,2] (K >= 2)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise NerfgenError(None, f"--path must be comma-separated numbers x0,y0,x1,y1,..., got {text!r}") from None
+    if len(values) < 4 or len(values) % 2:
+        raise NerfgenError(None, f"--path needs an even number (>= 4) of values x0,y0,x1,y1,..., got {len(values)}")
+    return np.array(values).reshape(-1, 2)
