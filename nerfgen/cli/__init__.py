@@ -21,6 +21,8 @@ SUBCOMMANDS["eval"] = "nerfgen.cli.eval:run_eval"
 SUBCOMMANDS["view"] = "nerfgen.cli.view:run_view"
 SUBCOMMANDS["render"] = "nerfgen.cli.render:render"
 SUBCOMMANDS["export"] = "nerfgen.cli.export:export"
+SUBCOMMANDS["localize"] = "nerfgen.cli.localize:run_localize"
+SUBCOMMANDS["augment"] = "nerfgen.cli.augment:augment"
 
 
 def _load(spec: str):

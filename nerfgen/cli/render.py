@@ -1,4 +1,14 @@
-"""`nerfgen render`: render a labelled raw dataset (see nerfgen.writers.raw) of a scene."""
+"""`nerfgen render`: render a labelled raw dataset (see nerfgen.writers.raw) of a scene,
+optionally with a LiDAR sweep per frame and exported to training formats.
+
+The LiDAR rides a level vehicle under each camera (nerfgen.sensors.frames.ground_ego_poses):
+ego origin on the ground plane z = 0 below the camera centre, x the camera's heading, z up;
+`--lidar-mount` places the sensor on it (default KITTI's: 1.73 m above the ground).
+
+No --resume: a render that fails or is interrupted leaves nothing (OUT appears only when
+complete, via a temporary sibling) and a re-run renders from the start; `nerfgen export
+--resume` resumes exports.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -14,14 +24,15 @@ DEFAULT_OUTPUTS = "rgb,depth,normals,masks,boxes"
 class RenderConfig:
     """Render RGB, depth, normals, instance/class masks, 2D/3D boxes, poses and (optionally)
     dense correspondences of a scene along a camera trajectory into a raw dataset
-    (`nerfgen export` turns it into KITTI / COCO / BOP / nerfstudio)."""
+    (`nerfgen export` turns it into KITTI / COCO / BOP / nerfstudio, or pass --format)."""
 
     scene: tyro.conf.Positional[Path]
     """Scene file: a ground-truth scene YAML (scenes/*.yaml), rendered exactly by ray casting;
     or a composed scene (background:/objects: of trained runs, see nerfgen.scene.spec),
     rendered through its radiance fields."""
     out: Path
-    """Output directory (replaced atomically when every frame is written)."""
+    """Output directory (replaced atomically when every frame is written): the raw dataset,
+    or with --format, OUT/raw plus OUT/<format> for each format."""
     trajectory: Literal["rig", "orbit", "drive"] = "rig"
     """Camera path. rig: the scene's default rig. orbit: a circle around the centre of the
     rig's orbit, at its radius and mid elevation. drive: along the rig's first line (e.g.
@@ -40,17 +51,31 @@ class RenderConfig:
     exact: bool = False
     """Composed scenes only: ray cast their exact twin (the assets' ground-truth `gt` scenes at
     the same poses) instead of rendering the fields."""
+    lidar: Literal["none", "vlp16", "hdl32e", "hdl64e"] = "none"
+    """A LiDAR sweep per frame (Velodyne preset, nerfgen.sensors.lidar_specs) rendered by the same
+    renderer: raw lidar/*.npz (LiDAR frame) and pointcloud/*.ply (world), KITTI velodyne/*.bin."""
+    lidar_mount: tuple[float, float, float, float, float, float] | None = None
+    """LiDAR pose on the ego frame (module docstring): x y z metres, roll pitch yaw degrees
+    (default: the preset's, KITTI's 0 0 1.73 0 0 0)."""
+    lidar_azimuth_deg: float | None = None
+    """Degrees between firings instead of the preset's (e.g. 1.0 for a quick, sparse sweep)."""
+    format: str = ""
+    """Also export, e.g. kitti,coco,bop,nerfstudio: the raw dataset goes to OUT/raw, each format to OUT/<format>."""
 
 
 def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     from nerfgen.errors import NerfgenError
     from nerfgen.labels import render_frames
+    from nerfgen.writers.export import check_outputs, parse_formats, write_raw_and_export
     from nerfgen.writers.raw import raw_meta, write_raw_dataset
 
     for name in ("frames", "width", "height"):
         if getattr(config, name) < 1:
             raise NerfgenError(None, f"--{name} must be >= 1, got {getattr(config, name)}")
     outputs = [o.strip() for o in config.outputs.split(",") if o.strip()]
+    formats = parse_formats(config.format) if config.format else []
+    check_outputs(formats, outputs, None)  # before rendering anything
+    lidar = _lidar_spec(config)
     renderer, rig = _renderer(config)
     if config.trajectory == "rig":
         from nerfgen.gt import rig_cameras
@@ -58,10 +83,39 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
         cameras = rig_cameras(rig, config.frames, config.width, config.height, config.seed)
     else:
         cameras = _trajectory_cameras(config, rig)
-    meta = raw_meta(renderer.instances(), len(cameras), outputs, str(config.scene), config.seed, _command(config))
-    frames = render_frames(renderer, cameras, boxes="boxes" in outputs, correspondences="correspondences" in outputs)
-    out = write_raw_dataset(config.out, frames, meta)
+    meta = raw_meta(renderer.instances(), len(cameras), outputs, str(config.scene), config.seed, _command(config), lidar)
+    lidar_poses = None
+    if lidar is not None:
+        from nerfgen.sensors.frames import ground_ego_poses
+
+        lidar_poses = ground_ego_poses(cameras.c2w.double().numpy()) @ lidar.sensor_to_ego
+    frames = render_frames(
+        renderer, cameras, boxes="boxes" in outputs, correspondences="correspondences" in outputs,
+        lidar=lidar, lidar_poses=lidar_poses,
+    )  # fmt: skip
+    if formats:
+        out = write_raw_and_export(config.out, frames, meta, formats)
+    else:
+        out = write_raw_dataset(config.out, frames, meta)
     print(f"wrote {len(cameras)} frames of {config.scene} to {out}")
+
+
+def _lidar_spec(config: RenderConfig):
+    """The LidarSpec of --lidar (None for none) on --lidar-mount, with --lidar-azimuth-deg."""
+    import dataclasses
+
+    from nerfgen.sensors.frames import mount
+    from nerfgen.sensors.lidar_specs import HDL32E, HDL64E, VLP16
+
+    if config.lidar == "none":
+        return None
+    spec = {"vlp16": VLP16, "hdl32e": HDL32E, "hdl64e": HDL64E}[config.lidar]
+    if config.lidar_mount is not None:
+        x, y, z, roll, pitch, yaw = config.lidar_mount
+        spec = dataclasses.replace(spec, sensor_to_ego=mount((x, y, z), roll, pitch, yaw))
+    if config.lidar_azimuth_deg is not None:
+        spec = dataclasses.replace(spec, azimuth_resolution_deg=config.lidar_azimuth_deg)
+    return spec
 
 
 def _renderer(config: RenderConfig):
@@ -120,6 +174,11 @@ def _command(config: RenderConfig) -> list[str]:
     """The command line that reproduces this dataset (recorded in meta.json)."""
     args = ["nerfgen", "render", str(config.scene)]
     for f in fields(config):
-        if f.name != "scene":
-            args += [f"--{f.name}", str(getattr(config, f.name))]
+        name, value = f.name.replace("_", "-"), getattr(config, f.name)
+        if f.name == "scene" or value is None:
+            continue
+        if isinstance(value, bool):  # tyro flags
+            args.append(f"--{name}" if value else f"--no-{name}")
+        else:
+            args += [f"--{name}", *(map(str, value) if isinstance(value, tuple) else [str(value)])]
     return args

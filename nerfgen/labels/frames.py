@@ -1,9 +1,10 @@
 """Render a camera sequence into labelled frames: maps, labels and (optionally)
-correspondences to the next frame. No files: writers consume what this yields."""
+correspondences to the next frame and a LiDAR sweep per frame. No files: writers
+consume what this yields."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
@@ -11,7 +12,10 @@ from nerfgen.cameras import Cameras
 from nerfgen.labels.correspondences import correspondences as dense_correspondences
 from nerfgen.labels.instances import frame_labels
 from nerfgen.labels.renderer import FrameRenderer
-from nerfgen.labels.types import FrameLabels, FrameMaps
+from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
+
+if TYPE_CHECKING:
+    from nerfgen.sensors.lidar_specs import LidarSpec
 
 
 @dataclass
@@ -21,6 +25,7 @@ class RenderedFrame:
     # (uv [H,W,2] float32 in the next frame, valid [H,W] bool); None for the last
     # frame or when not requested.
     correspondences: tuple[np.ndarray, np.ndarray] | None = None
+    lidar: LidarScan | None = None  # the frame's sweep, when a LiDAR is given
 
 
 def render_frames(
@@ -28,15 +33,22 @@ def render_frames(
     cameras: Cameras,
     boxes: bool = True,
     correspondences: bool = False,
+    lidar: LidarSpec | None = None,
+    lidar_poses: np.ndarray | None = None,  # [N,4,4] sensor-to-world per camera
 ) -> Iterator[RenderedFrame]:
     """Frames of every camera in order. `boxes`: per-instance labels (3D/2D boxes,
     poses, occlusion, truncation; costs one small render per object in view).
     `correspondences`: frame i -> i+1 from the rendered depth (frame i is yielded once
-    frame i+1 is rendered)."""
+    frame i+1 is rendered). `lidar`: one sweep per frame from lidar_poses[i] (a sweep is
+    instantaneous, at the frame's time)."""
+    if lidar is not None and (lidar_poses is None or len(lidar_poses) != len(cameras)):
+        raise ValueError(f"a LiDAR needs one pose per camera ({len(cameras)})")
     previous: RenderedFrame | None = None
     for index in range(len(cameras)):
         maps = renderer.render(cameras, index)
         frame = RenderedFrame(maps, frame_labels(renderer, cameras, index, maps, with_instances=boxes))
+        if lidar is not None:
+            frame.lidar = renderer.render_lidar(lidar, lidar_poses[index])
         if previous is not None:
             if correspondences:
                 previous.correspondences = dense_correspondences(

@@ -1,16 +1,21 @@
-"""What labels need from a renderer: the scene's object boxes and per-frame maps.
+"""What labels need from a renderer: the scene's object boxes, per-frame maps and LiDAR sweeps.
 
-Ground-truth scenes (`nerfgen.gt.GTRenderer`) and composed radiance-field scenes both
-implement `FrameRenderer`; everything in `nerfgen.labels` is written against it.
+Ground-truth scenes (`nerfgen.gt.GTRenderer`) and composed radiance-field scenes
+(`nerfgen.scene.NeuralSceneRenderer`) both implement `FrameRenderer`; everything in
+`nerfgen.labels` is written against it. A LiDAR is one more ray generator: the renderer
+casts its beams (`nerfgen.sensors.lidar.lidar_rays`) the way it renders pixels.
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 import numpy as np
 
 from nerfgen.cameras import Cameras
-from nerfgen.labels.types import FrameMaps
+from nerfgen.labels.types import FrameMaps, LidarScan
+
+if TYPE_CHECKING:  # a runtime import would cycle: nerfgen.sensors imports nerfgen.gt
+    from nerfgen.sensors.lidar_specs import LidarSpec
 
 
 class SceneInstance(Protocol):
@@ -46,4 +51,9 @@ class FrameRenderer(Protocol):
     def render(self, cameras: Cameras, index: int, only_instance: int | None = None) -> FrameMaps:
         """Renders camera `index`. With `only_instance`, renders that object alone: no
         other object and no background (pixels off the object are misses)."""
+        ...
+
+    def render_lidar(self, spec: LidarSpec, sensor_to_world: np.ndarray) -> LidarScan:
+        """One sweep of `spec` from the pose sensor_to_world [4,4] (LiDAR frame: x forward,
+        y left, z up): first return of every beam, with intensity, instance and class."""
         ...

@@ -113,23 +113,29 @@ def render_composed_rays(
     rays_d: Tensor,  # [n,3] unit
     sky: Tensor,  # [3] colour of rays that hit nothing
     config: ComposeConfig = ComposeConfig(),
+    normals: bool = True,
 ) -> ComposedRays:
     """Renders rays through all `fields` (module docstring). Normals need autograd
-    w.r.t. positions: call under torch.no_grad, not inference_mode."""
+    w.r.t. positions: call under torch.no_grad, not inference_mode. Without `normals`
+    the output's normals are 0, and rgb is differentiable w.r.t. the rays and the
+    fields' `to_world` poses (gradient normals detach positions)."""
     n, n_fields = rays_o.shape[0], len(fields)
-    per_field = []
-    if n_fields:
-        boxed = [sf.bounds is not None for sf in fields]
-        lo = torch.stack([sf.bounds[0] * sf.scale if b else torch.zeros(3) for sf, b in zip(fields, boxed)])
-        hi = torch.stack([sf.bounds[1] * sf.scale if b else torch.zeros(3) for sf, b in zip(fields, boxed)])
-        w2b = torch.stack([sf.world_to_field_rigid for sf in fields])
-        t_near, t_far, hit = ray_box_intersect(rays_o, rays_d, lo, hi, w2b)  # [n, n_fields]
-        hit &= torch.tensor(boxed)[None]
-        per_field = [_march(sf, rays_o, rays_d, t_near[:, k], t_far[:, k], hit[:, k], config.near_plane) for k, sf in enumerate(fields)]
-    if not per_field:
-        empty = torch.empty(0)
-        per_field = [PackedSamples.from_ray_indices(empty.long(), empty, empty, n)]
-    samples, sample_fields, _ = merge_samples(per_field)
+    # Where samples lie is not differentiated (as in render_rays): the ops finding them
+    # have no autograd, and gradients reach poses through the sample positions.
+    with torch.no_grad():
+        per_field = []
+        if n_fields:
+            boxed = [sf.bounds is not None for sf in fields]
+            lo = torch.stack([sf.bounds[0] * sf.scale if b else torch.zeros(3) for sf, b in zip(fields, boxed)])
+            hi = torch.stack([sf.bounds[1] * sf.scale if b else torch.zeros(3) for sf, b in zip(fields, boxed)])
+            w2b = torch.stack([sf.world_to_field_rigid for sf in fields])
+            t_near, t_far, hit = ray_box_intersect(rays_o, rays_d, lo, hi, w2b)  # [n, n_fields]
+            hit &= torch.tensor(boxed)[None]
+            per_field = [_march(sf, rays_o, rays_d, t_near[:, k], t_far[:, k], hit[:, k], config.near_plane) for k, sf in enumerate(fields)]
+        if not per_field:
+            empty = torch.empty(0)
+            per_field = [PackedSamples.from_ray_indices(empty.long(), empty, empty, n)]
+        samples, sample_fields, _ = merge_samples(per_field)
 
     def evaluate(samples: PackedSamples, sample_fields: Tensor, full: bool) -> tuple[Tensor, Tensor | None]:
         """Densities [S] (world units) and, with `full`, values [S, 6 + n_fields]."""
@@ -144,19 +150,21 @@ def render_composed_rays(
             if not full:
                 sigma[rows] = sf.field.density(x) / sf.scale
                 continue
-            out = sf.field(x, d, normals=True)
+            out = sf.field(x, d, normals=normals)
             sigma[rows] = out.density / sf.scale
-            normals = out.pred_normals if out.pred_normals is not None else out.normals
             values[rows, :3] = out.rgb
-            values[rows, 3:6] = normals @ sf.to_world[:3, :3].T  # scale does not turn normals
+            if normals:
+                field_normals = out.pred_normals if out.pred_normals is not None else out.normals
+                values[rows, 3:6] = field_normals @ sf.to_world[:3, :3].T  # scale does not turn normals
             values[rows, 6 + k] = 1.0
         return sigma, values
 
-    sigma, _ = evaluate(samples, sample_fields, full=False)
-    pre = composite(sigma, sigma.new_zeros(sigma.shape[0], 0), samples.t_starts, samples.t_ends, samples.offsets, config.transmittance_threshold)
-    alpha = 1.0 - torch.exp(-sigma * (samples.t_ends - samples.t_starts))
-    keep = (pre.transmittance >= config.transmittance_threshold) & (alpha >= config.alpha_threshold)
-    samples, sample_fields = _select(samples, keep), sample_fields[keep]
+    with torch.no_grad():  # the density-only pass only decides which samples to keep
+        sigma, _ = evaluate(samples, sample_fields, full=False)
+        pre = composite(sigma, sigma.new_zeros(sigma.shape[0], 0), samples.t_starts, samples.t_ends, samples.offsets, config.transmittance_threshold)
+        alpha = 1.0 - torch.exp(-sigma * (samples.t_ends - samples.t_starts))
+        keep = (pre.transmittance >= config.transmittance_threshold) & (alpha >= config.alpha_threshold)
+        samples, sample_fields = _select(samples, keep), sample_fields[keep]
 
     sigma, values = evaluate(samples, sample_fields, full=True)
     comp = composite(sigma, values, samples.t_starts, samples.t_ends, samples.offsets, config.transmittance_threshold)

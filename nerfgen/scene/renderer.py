@@ -11,11 +11,13 @@ from torch import Tensor
 
 from nerfgen.cameras import Cameras, generate_rays, range_to_depth_z
 from nerfgen.gt.build import InstanceBox
-from nerfgen.labels.types import FrameMaps
+from nerfgen.labels.types import FrameMaps, LidarScan
 from nerfgen.ops.packed import PackedSamples
 from nerfgen.scene.fields import SceneField
+from nerfgen.scene.lidar import render_composed_lidar
 from nerfgen.scene.load import ComposedScene
 from nerfgen.scene.render import ComposeConfig, render_composed_rays
+from nerfgen.sensors.lidar_specs import LidarSpec
 
 
 @dataclass
@@ -99,3 +101,6 @@ class NeuralSceneRenderer:
 
     def render(self, cameras: Cameras, index: int, only_instance: int | None = None) -> FrameMaps:
         return self.render_image(cameras, index, only_instance).frame_maps()
+
+    def render_lidar(self, spec: LidarSpec, sensor_to_world: np.ndarray) -> LidarScan:
+        return render_composed_lidar(self.scene.fields, spec, sensor_to_world, self.sky, self.config)

@@ -39,6 +39,26 @@ def ego_poses(c2w: np.ndarray) -> np.ndarray:
     return np.asarray(c2w, dtype=np.float64) @ np.linalg.inv(FORWARD_CAMERA_TO_EGO)
 
 
+def ground_ego_poses(c2w: np.ndarray) -> np.ndarray:
+    """Ego-to-world [N,4,4] of a level vehicle under each OpenCV camera pose c2w [N,4,4]:
+    origin on the ground plane z = 0 straight below the camera centre, z = world up, x the
+    optical axis projected onto the ground (for a camera looking straight down, the
+    image's up direction). Sensors mounted with `mount` (e.g. a LiDAR 1.73 m up, KITTI)
+    then sit level on it, wherever the camera looks: `ego_poses` instead tilts with the camera."""
+    c2w = np.asarray(c2w, dtype=np.float64)
+    heading = c2w[:, :3, 2].copy()  # optical axis
+    heading[:, 2] = 0.0
+    straight_down = np.linalg.norm(heading, axis=1) < 1e-9
+    heading[straight_down] = -c2w[straight_down, :3, 1]  # camera -y: up in the image
+    heading[:, 2] = 0.0
+    x = heading / np.linalg.norm(heading, axis=1, keepdims=True)
+    z = np.broadcast_to([0.0, 0.0, 1.0], x.shape)
+    out = np.tile(np.eye(4), (len(c2w), 1, 1))
+    out[:, :3, 0], out[:, :3, 1], out[:, :3, 2] = x, np.cross(z, x), z
+    out[:, :2, 3] = c2w[:, :2, 3]
+    return out
+
+
 def rotate(vectors: np.ndarray, rotation: np.ndarray) -> np.ndarray:
     """rotation [3,3] applied to vectors [N,3]. einsum rather than `@`: numpy's threaded
     BLAS matmul of [N,3] x [3,3] runs ~50x slower when the cores are busy (measured here)."""

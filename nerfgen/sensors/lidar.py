@@ -33,7 +33,7 @@ from nerfgen.sensors.lidar_specs import HDL32E, HDL64E, LIDAR_PRESETS, VLP16, Li
 
 __all__ = [
     "HDL32E", "HDL64E", "LIDAR_PRESETS", "VLP16", "LidarRays", "LidarSpec",
-    "beam_directions", "intensity_proxy", "lidar_rays", "lidar_scan", "lidar_scan_gt",
+    "beam_directions", "beam_indices", "intensity_proxy", "lidar_rays", "lidar_scan", "lidar_scan_gt",
 ]  # fmt: skip
 
 LUMINANCE = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709
@@ -58,6 +58,14 @@ def beam_directions(spec: LidarSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray
         [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)], -1
     )
     return directions, ring, azimuth
+
+
+def beam_indices(spec: LidarSpec, scan: LidarScan) -> np.ndarray:
+    """Firing-order index [N] int64 (azimuth step * n_beams + ring) of each returned point
+    of `scan`, recovered from its direction: compares sweeps of one spec beam by beam."""
+    x, y = scan.points_sensor[:, 0].astype(np.float64), scan.points_sensor[:, 1].astype(np.float64)
+    step = np.rint(np.arctan2(y, x) * spec.n_azimuth / (2 * np.pi)).astype(np.int64) % spec.n_azimuth
+    return step * spec.n_beams + scan.ring
 
 
 def lidar_rays(spec: LidarSpec, sensor_to_world: np.ndarray) -> LidarRays:

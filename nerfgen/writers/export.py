@@ -1,6 +1,7 @@
 """Raw dataset (nerfgen.writers.raw) -> KITTI / COCO / BOP / nerfstudio datasets.
 
     export_raw("out/raw", "out/datasets", ["kitti", "coco"])   # out/datasets/kitti, .../coco
+    write_raw_and_export("out", frames, meta, ["kitti"])       # out/raw + out/kitti (`nerfgen render --format`)
 
 The output appears only when complete: everything is written to a hidden sibling
 `.NAME.partial` and renamed to NAME at the end (replacing an older NAME). A failed run
@@ -15,10 +16,14 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 from nerfgen.errors import NerfgenError
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.info import DatasetInfo
+
+if TYPE_CHECKING:
+    from nerfgen.labels.frames import RenderedFrame
 
 FORMATS = ("kitti", "coco", "bop", "nerfstudio")
 # raw outputs (nerfgen.writers.raw.OUTPUTS) each format is made of
@@ -40,6 +45,14 @@ def parse_formats(text: str) -> list[str]:
     return [f for f in FORMATS if f in names]
 
 
+def check_outputs(formats: list[str], outputs: list[str], where: Path | None) -> None:
+    """NerfgenError naming `where` when a format needs raw outputs that are not in `outputs`."""
+    for fmt in formats:
+        missing = [o for o in REQUIRED_OUTPUTS[fmt] if o not in outputs]
+        if missing:
+            raise NerfgenError(where, f"format {fmt} needs raw outputs {missing}, which were not rendered")
+
+
 def export_raw(
     raw_dir: str | Path,
     out: str | Path,
@@ -47,11 +60,13 @@ def export_raw(
     resume: bool = False,
     bop_depth_scale: float = 1.0,
     progress: bool = True,
+    command: tuple[str, ...] | None = None,
 ) -> Path:
     """Writes each of `formats` of the raw dataset at `raw_dir` to out/<format>/; returns `out`.
 
     BOP object models come from the scene file named in the raw meta.json when it
     exists (a ground-truth scene YAML); without it BOP is written without models/.
+    `command`: the command line recorded in the manifests (default: this `nerfgen export`).
     """
     from nerfgen.writers.raw import META_NAME, read_raw_frame, read_raw_lidar, read_raw_meta
 
@@ -60,19 +75,15 @@ def export_raw(
     if not raw_dir.is_dir():
         raise NerfgenError(raw_dir, "raw dataset directory not found")
     meta = read_raw_meta(raw_dir)
-    for fmt in formats:
-        missing = [o for o in REQUIRED_OUTPUTS[fmt] if o not in meta["outputs"]]
-        if missing:
-            raise NerfgenError(
-                raw_dir / META_NAME, f"format {fmt} needs raw outputs {missing}, which were not rendered"
-            )
+    check_outputs(formats, meta["outputs"], raw_dir / META_NAME)
     if out.exists() and not out.is_dir():
         raise NerfgenError(out, "output path exists and is not a directory")
 
-    # the command that reproduces this output; --resume is left out since it does not change the bytes
-    command = ("nerfgen", "export", str(raw_dir), "--out", str(out), "--format", ",".join(formats))
-    if bop_depth_scale != 1.0:
-        command += ("--bop-depth-scale", repr(bop_depth_scale))
+    if command is None:
+        # the command that reproduces this output; --resume is left out since it does not change the bytes
+        command = ("nerfgen", "export", str(raw_dir), "--out", str(out), "--format", ",".join(formats))
+        if bop_depth_scale != 1.0:
+            command += ("--bop-depth-scale", repr(bop_depth_scale))
     info = DatasetInfo(seed=meta.get("seed"), command=command)
     meta_sha256 = hashlib.sha256((raw_dir / META_NAME).read_bytes()).hexdigest()
     stamp = json_bytes({"raw_meta_sha256": meta_sha256, "command": command})
@@ -96,6 +107,24 @@ def export_raw(
     (work / STAMP_NAME).unlink()
     _replace(work, out)
     return out
+
+
+def write_raw_and_export(
+    out: str | Path, frames: Iterable[RenderedFrame], meta: dict, formats: list[str], progress: bool = True
+) -> Path:
+    """Writes the raw dataset of `frames` to out/raw and its `formats` to out/<format>; the
+    whole of `out` appears (or replaces an older one) only when all of it is written.
+    Manifests record the raw meta's command (the render that made them), not temporary paths."""
+    from nerfgen.atomic import atomic_output_dir
+    from nerfgen.writers.raw import write_raw_dataset
+
+    with atomic_output_dir(out) as tmp:
+        write_raw_dataset(tmp / "raw", frames, meta, progress)
+        export_raw(tmp / "raw", tmp / "export", formats, progress=progress, command=tuple(meta["command"]))
+        for fmt in formats:
+            os.replace(tmp / "export" / fmt, tmp / fmt)
+        (tmp / "export").rmdir()
+    return Path(out)
 
 
 def _partial_dir(out: Path, stamp: bytes, resume: bool) -> Path:

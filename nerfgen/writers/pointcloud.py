@@ -31,10 +31,15 @@ FIELD_TYPES = {
 
 def write_ply(path: str | Path, points: np.ndarray, fields: dict[str, np.ndarray] | None = None) -> None:
     """Writes points [N,3] (stored as float32) and per-point fields {name: [N]} as binary PLY."""
+    atomic_write_bytes(path, ply_bytes(points, fields, path))
+
+
+def ply_bytes(points: np.ndarray, fields: dict[str, np.ndarray] | None = None, path: str | Path | None = None) -> bytes:
+    """The binary PLY file of write_ply; `path` only names the file in errors."""
     records = _records(path, points, fields or {})
     buffer = io.BytesIO()
     PlyData([PlyElement.describe(records, "vertex")], text=False, byte_order="<").write(buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def write_pcd(path: str | Path, points: np.ndarray, fields: dict[str, np.ndarray] | None = None) -> None:
@@ -67,7 +72,15 @@ def scan_point_fields(scan: LidarScan) -> tuple[np.ndarray, dict[str, np.ndarray
     }
 
 
-def _records(path: str | Path, points: np.ndarray, fields: dict[str, np.ndarray]) -> np.ndarray:
+def scan_world_ply_bytes(scan: LidarScan) -> bytes:
+    """A sweep as PLY in world coordinates (sweeps of a sequence overlay in any viewer;
+    sensor-frame points are in the raw lidar/*.npz and KITTI velodyne/*.bin)."""
+    points, fields = scan_point_fields(scan)
+    pose = np.asarray(scan.sensor_to_world, dtype=np.float64)
+    return ply_bytes(points.astype(np.float64) @ pose[:3, :3].T + pose[:3, 3], fields)
+
+
+def _records(path: str | Path | None, points: np.ndarray, fields: dict[str, np.ndarray]) -> np.ndarray:
     """Packed little-endian structured array [N] of x, y, z and the fields; NerfgenError on bad input."""
     points = np.asarray(points)
     if points.ndim != 2 or points.shape[1] != 3:

@@ -11,7 +11,12 @@
     RAW/class/000000.png               uint8 class id (meta "classes"), 0 = none        ("masks")
     RAW/opacity/000000.npy             float32 [H,W] in [0,1]                           ("masks")
     RAW/correspondences/000000.npz     u, v float32 [H,W] in the next frame, valid bool ("correspondences")
-    RAW/lidar/000000.npz               LidarScan fields, when a sweep is given
+    RAW/lidar/000000.npz               LidarScan fields (points in the LiDAR frame), when a sweep is given
+    RAW/pointcloud/000000.ply          the same sweep as binary PLY in world coordinates: x, y, z float32,
+                                       intensity float32, ring, instance, class int32 (for viewers)
+
+meta.json's "lidar" describes the LiDAR (name, beam elevations, azimuth resolution, range
+window, sensor_to_ego) or is null.
 
 Instance labels (boxes, poses, occlusion, truncation) are in labels/*.json when output
 "boxes" is on, else their "instances" list is empty. Every encoder is deterministic
@@ -38,7 +43,9 @@ from nerfgen.labels.frames import RenderedFrame
 from nerfgen.labels.renderer import SceneInstance
 from nerfgen.labels.serialize import labels_from_json, labels_to_json
 from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
+from nerfgen.sensors.lidar_specs import LidarSpec
 from nerfgen.writers.encode import json_bytes, npy_bytes, png_bytes, rgb_u8
+from nerfgen.writers.pointcloud import scan_world_ply_bytes
 
 OUTPUTS: tuple[str, ...] = ("rgb", "depth", "normals", "masks", "boxes", "correspondences")
 META_NAME = "meta.json"
@@ -56,6 +63,7 @@ def raw_meta(
     scene: str | None = None,
     seed: int | None = None,
     command: Sequence[str] = (),
+    lidar: LidarSpec | None = None,
 ) -> dict:
     """The meta.json document of a raw dataset."""
     import nerfgen
@@ -82,7 +90,15 @@ def raw_meta(
         ],
         "frame_count": int(frame_count),
         "outputs": [o for o in OUTPUTS if o in outputs],
-    }
+        "lidar": None if lidar is None else {
+            "name": lidar.name,
+            "elevation_deg": list(lidar.elevation_deg),
+            "azimuth_resolution_deg": lidar.azimuth_resolution_deg,
+            "min_range": lidar.min_range,
+            "max_range": lidar.max_range,
+            "sensor_to_ego": np.asarray(lidar.sensor_to_ego, dtype=np.float64).tolist(),
+        },
+    }  # fmt: skip
 
 
 def write_raw_dataset(out: str | Path, frames: Iterable[RenderedFrame], meta: dict, progress: bool = True) -> Path:
@@ -92,7 +108,7 @@ def write_raw_dataset(out: str | Path, frames: Iterable[RenderedFrame], meta: di
         task = bar.add_task(f"render {Path(out).name}", total=meta["frame_count"])
         count = 0
         for frame in frames:
-            write_raw_frame(tmp, frame.maps, frame.labels, meta["outputs"], frame.correspondences)
+            write_raw_frame(tmp, frame.maps, frame.labels, meta["outputs"], frame.correspondences, frame.lidar)
             count += 1
             bar.advance(task)
         if count != meta["frame_count"]:
@@ -130,6 +146,7 @@ def write_raw_frame(
         )
     if lidar is not None:
         files[f"lidar/{name}.npz"] = npz_bytes({f.name: np.asarray(getattr(lidar, f.name)) for f in fields(LidarScan)})
+        files[f"pointcloud/{name}.ply"] = scan_world_ply_bytes(lidar)
     for relpath, data in files.items():
         path = root / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
