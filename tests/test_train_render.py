@@ -6,7 +6,6 @@ import torch
 
 from nerfgen.fields.base import FieldOutput
 from nerfgen.ops.occupancy_grid import OccupancyGrid
-from nerfgen.render.image import normals_from_points
 from nerfgen.render.volume import RenderConfig, render_rays
 
 SURFACE_Z = 0.2
@@ -61,18 +60,3 @@ def test_rays_missing_everything_show_the_background():
     out = render_rays(HalfSpace(), grid, origins, directions, background, RenderConfig())
     torch.testing.assert_close(out.rgb, background)
     assert (out.opacity == 0).all()
-
-
-def test_normals_from_points_of_a_tilted_plane_with_a_step():
-    h, w = 12, 16
-    v, u = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
-    x, y = u * 0.1, v * 0.1
-    z = 0.5 * x + 2.0 * (u >= 8)  # plane z = 0.5 x, and a 2 m step at column 8
-    points = torch.stack([x, y, z], -1)
-    directions = torch.tensor([0.0, 0.0, -1.0]).expand(h, w, 3)  # looking down
-    normals = normals_from_points(points, directions)
-    expected = torch.nn.functional.normalize(torch.tensor([-0.5, 0.0, 1.0]), dim=0)
-    inner = normals[1:-1, 1:-1]
-    # Every interior pixel, including both sides of the step, sees the plane's normal.
-    torch.testing.assert_close(inner, expected.expand_as(inner), atol=1e-5, rtol=0)
-    assert (normals[0] == 0).all() and (normals[:, -1] == 0).all()

@@ -9,6 +9,7 @@ from torch import Tensor
 from nerfgen.cameras import Cameras, generate_rays, range_to_depth_z
 from nerfgen.fields.base import Field
 from nerfgen.ops.occupancy_grid import OccupancyGrid
+from nerfgen.render.surface_normals import surface_normals
 from nerfgen.render.volume import RenderConfig, render_rays
 
 
@@ -21,27 +22,7 @@ class ImageOutput:
     range: Tensor  # [H,W] expected distance along each pixel's ray
     depth_z: Tensor  # [H,W] expected depth along the optical axis
     normals: Tensor | None  # [H,W,3] unit; predicted normals when the field has them, else gradient normals
-    depth_normals: Tensor  # [H,W,3] unit normals of the rendered surface (see normals_from_points), 0 where unknown
-
-
-def normals_from_points(points: Tensor, directions: Tensor) -> Tensor:  # [H,W,3] each -> [H,W,3]
-    """Normals of the surface through per-pixel points, facing the camera (rays `directions`).
-
-    Per axis the one-sided difference to the nearer neighbour is used, so a depth edge
-    does not bend the normals of the pixels beside it. Border pixels get 0.
-    """
-
-    def nearer(forward: Tensor, backward: Tensor) -> Tensor:
-        return torch.where(forward.norm(dim=-1, keepdim=True) < backward.norm(dim=-1, keepdim=True), forward, backward)
-
-    p = points
-    du = nearer(p[1:-1, 2:] - p[1:-1, 1:-1], p[1:-1, 1:-1] - p[1:-1, :-2])
-    dv = nearer(p[2:, 1:-1] - p[1:-1, 1:-1], p[1:-1, 1:-1] - p[:-2, 1:-1])
-    n = torch.nn.functional.normalize(torch.linalg.cross(du, dv), dim=-1)
-    n = torch.where((n * directions[1:-1, 1:-1]).sum(-1, keepdim=True) > 0, -n, n)
-    out = torch.zeros_like(points)
-    out[1:-1, 1:-1] = n
-    return out
+    depth_normals: Tensor  # [H,W,3] unit normals of the rendered surface (nerfgen.render.surface_normals), 0 where unknown
 
 
 def render_image(
@@ -70,12 +51,15 @@ def render_image(
             if normals:
                 parts["normals"].append(out.pred_normals if out.pred_normals is not None else out.normals)
     range_ = torch.cat(parts["range"])
+    opacity = torch.cat(parts["opacity"])
     points = rays.origins + rays.directions * range_[:, None]
     return ImageOutput(
         rgb=torch.cat(parts["rgb"]).reshape(h, w, 3),
-        opacity=torch.cat(parts["opacity"]).reshape(h, w),
+        opacity=opacity.reshape(h, w),
         range=range_.reshape(h, w),
         depth_z=range_to_depth_z(range_, rays.z_cam).reshape(h, w),
         normals=torch.cat(parts["normals"]).reshape(h, w, 3) if normals else None,
-        depth_normals=normals_from_points(points.reshape(h, w, 3), rays.directions.reshape(h, w, 3)),
+        depth_normals=surface_normals(
+            points.reshape(h, w, 3), rays.directions.reshape(h, w, 3), range_.reshape(h, w), opacity.reshape(h, w) > 0.5
+        ),
     )

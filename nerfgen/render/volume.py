@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from nerfgen.fields.base import Field
+from nerfgen.render.distortion import distortion_loss
 from nerfgen.ops.composite import composite
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.ops.packed import PackedSamples
@@ -50,6 +51,7 @@ class RenderOutput:
     normals: Tensor | None  # [n_rays,3] composited density-gradient normals (unit), if asked
     pred_normals: Tensor | None  # [n_rays,3] composited predicted normals (unit), if the field has them
     normal_loss: Tensor | None  # [] weighted 1 - cos(pred, gradient normal), for training the head
+    distortion: Tensor | None  # [] distortion loss (nerfgen.render.distortion), if asked
     n_samples: int  # samples that went through the full field
 
 
@@ -71,6 +73,7 @@ def render_rays(
     background: Tensor,  # [n_rays,3] or [3]
     config: RenderConfig,
     normals: bool = False,
+    distortion: bool = False,
 ) -> RenderOutput:
     """Renders rays through one field; differentiable in the field's parameters."""
     n_rays = rays_o.shape[0]
@@ -115,4 +118,10 @@ def render_rays(
         # Weights detached: this loss trains the head (and the shared geo features), it
         # must not move density to where normals happen to agree.
         normal_loss = (comp.weights.detach() * (1.0 - cos)).sum() / n_rays
-    return RenderOutput(rgb, comp.opacity, range_, ray_normals, pred_normals, normal_loss, int(mids.numel()))
+    distortion_value = None
+    if distortion:
+        diagonal = float((grid.aabb[3:] - grid.aabb[:3]).norm())
+        distortion_value = distortion_loss(comp.weights, samples.t_starts, samples.t_ends, samples.offsets, diagonal)
+    return RenderOutput(
+        rgb, comp.opacity, range_, ray_normals, pred_normals, normal_loss, distortion_value, int(mids.numel())
+    )

@@ -13,6 +13,7 @@ from nerfgen.cameras import Cameras, generate_rays, range_to_depth_z
 from nerfgen.gt.build import InstanceBox
 from nerfgen.labels.types import FrameMaps, LidarScan
 from nerfgen.ops.packed import PackedSamples
+from nerfgen.render.surface_normals import surface_normals
 from nerfgen.scene.fields import SceneField
 from nerfgen.scene.lidar import render_composed_lidar
 from nerfgen.scene.load import ComposedScene
@@ -65,10 +66,17 @@ def render_composed_image(
         rays = generate_rays(cameras, index)
         for start in range(0, h * w, config.chunk):
             sl = slice(start, start + config.chunk)
-            out.append(render_composed_rays(fields, rays.origins[sl], rays.directions[sl], sky, config))
+            field_normals = config.normals == "field"
+            out.append(render_composed_rays(fields, rays.origins[sl], rays.directions[sl], sky, config, normals=field_normals))
     cat = lambda name: torch.cat([getattr(o, name) for o in out])  # noqa: E731
     range_ = cat("range")
     normals = cat("normals")
+    if config.normals == "surface":
+        points = rays.origins + rays.directions * range_[:, None]
+        normals = surface_normals(
+            points.reshape(h, w, 3), rays.directions.reshape(h, w, 3), range_.reshape(h, w), range_.reshape(h, w) > 0,
+            segments=cat("instance").reshape(h, w), radius=config.surface_normal_radius,
+        ).reshape(-1, 3)
     cam_rotation = cameras.c2w[index, :3, :3].float()
     return ComposedImage(
         rgb=cat("rgb").reshape(h, w, 3),

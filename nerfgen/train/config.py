@@ -49,6 +49,9 @@ class TrainConfig:
     """Ray batch of the first step."""
     max_rays: int = 1 << 13
     """Largest ray batch."""
+    distortion_loss_weight: float = 0.01
+    """Weight of mip-NeRF 360's distortion loss (distances in box diagonals): compacts each
+    ray's weights around one surface, for sharper depth and normals."""
     normal_loss_weight: float = 1e-3
     """Weight of the loss pulling predicted normals toward density-gradient normals."""
     background: tuple[float, float, float] | None = None

@@ -93,10 +93,14 @@ class Trainer:
         normals = self.field.normal_head is not None and train.normal_loss_weight > 0
         out = render_rays(
             self.field, self.grid, self.rays.origins[idx], self.rays.directions[idx], background,
-            self.config.render, normals=normals,
+            self.config.render, normals=normals, distortion=train.distortion_loss_weight > 0,
         )
         mse = torch.nn.functional.mse_loss(out.rgb, target)
-        loss = mse if out.normal_loss is None else mse + train.normal_loss_weight * out.normal_loss
+        loss = mse
+        if out.normal_loss is not None:
+            loss = loss + train.normal_loss_weight * out.normal_loss
+        if out.distortion is not None:
+            loss = loss + train.distortion_loss_weight * out.distortion
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate()
         self.optimizer.zero_grad(set_to_none=True)
