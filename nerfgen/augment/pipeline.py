@@ -114,7 +114,7 @@ def augment(
         (stage / SCENE_NAME).write_text(yaml.safe_dump(doc, sort_keys=False))
         (stage / "placement.json").write_bytes(json_bytes(report))
         meta = raw_meta(renderer.instances(), len(cameras), RAW_OUTPUTS, None, config.seed, command)
-        write_raw_dataset(stage / "raw", render_frames(renderer, cameras), meta)
+        write_raw_dataset(stage / "raw", lambda first: render_frames(renderer, cameras, first=first), meta)
         clock.lap("render")
         exported = export_raw(stage / "raw", stage / "export", formats, progress=False)
         for fmt in formats:  # export_raw owns (and replaces) its whole output directory: lift each format up
