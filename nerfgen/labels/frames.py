@@ -41,25 +41,28 @@ def render_frames(
     first: int = 0,
 ) -> Iterator[RenderedFrame]:
     """Frames of cameras `first`, first + 1, ... in order (a frame does not depend on
-    earlier ones, so a resumed render starts at its first missing frame). `boxes`: per-instance labels (3D/2D boxes,
-    poses, occlusion, truncation; costs one small render per object in view).
-    `correspondences`: frame i -> i+1 from the rendered depth (frame i is yielded once
-    frame i+1 is rendered). `lidar`: one sweep per frame from lidar_poses[i] (a sweep is
-    instantaneous, at the frame's time)."""
+    earlier ones, so a resumed render starts at its first missing frame). `boxes`:
+    per-instance labels and amodal masks (3D/2D boxes, poses, occlusion, truncation;
+    costs one small render per object in view). `correspondences`: frame i -> i+1 from
+    the rendered depth (frame i is yielded once frame i+1 is rendered; without them each
+    frame is yielded as soon as it is rendered). `lidar`: one sweep per frame from
+    lidar_poses[i] (a sweep is instantaneous, at the frame's time)."""
     if lidar is not None and (lidar_poses is None or len(lidar_poses) != len(cameras)):
         raise ValueError(f"a LiDAR needs one pose per camera ({len(cameras)})")
-    previous: RenderedFrame | None = None
+    previous: RenderedFrame | None = None  # waiting for the next frame's depth (correspondences)
     for index in range(first, len(cameras)):
         maps = renderer.render(cameras, index)
         labels, alone_masks = frame_labels_and_alone_masks(renderer, cameras, index, maps, with_instances=boxes)
         frame = RenderedFrame(maps, labels, alone_masks=alone_masks)
         if lidar is not None:
             frame.lidar = renderer.render_lidar(lidar, lidar_poses[index])
+        if not correspondences:
+            yield frame
+            continue
         if previous is not None:
-            if correspondences:
-                previous.correspondences = dense_correspondences(
-                    cameras, index - 1, index, previous.maps.depth_z, maps.depth_z
-                )
+            previous.correspondences = dense_correspondences(
+                cameras, index - 1, index, previous.maps.depth_z, maps.depth_z
+            )
             yield previous
         previous = frame
     if previous is not None:
