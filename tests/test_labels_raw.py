@@ -13,6 +13,7 @@ from nerfgen.labels import FrameLabels, InstanceLabel, LidarScan, labels_from_js
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.raw import (
     raw_meta,
+    read_raw_alone_masks,
     read_raw_correspondences,
     read_raw_frame,
     read_raw_lidar,
@@ -67,6 +68,12 @@ def test_raw_round_trip_and_same_bytes(rendered, tmp_path):
         for name in ("depth_z", "range", "opacity", "normals_world", "instance", "class_id"):
             np.testing.assert_array_equal(getattr(maps, name), getattr(frame.maps, name), err_msg=name)
             assert getattr(maps, name).dtype == getattr(frame.maps, name).dtype
+        alone = read_raw_alone_masks(out, frame.labels.index)
+        in_view = {i.instance_id: i for i in labels.instances if i.px_alone > 0}
+        assert sorted(alone) == sorted(frame.alone_masks) == sorted(in_view) != []
+        for instance_id, mask in alone.items():  # the object alone covers at least what is visible of it
+            np.testing.assert_array_equal(mask, frame.alone_masks[instance_id])
+            assert mask.sum() == in_view[instance_id].px_alone and not ((maps.instance == instance_id) & ~mask).any()
     uv, valid = read_raw_correspondences(out, 0)
     np.testing.assert_array_equal(uv, frames[0].correspondences[0])
     np.testing.assert_array_equal(valid, frames[0].correspondences[1])
