@@ -46,7 +46,7 @@ RESUME_STAMP_NAME = ".resume-stamp.json"
 
 
 @contextmanager
-def resumable_output_dir(out: str | Path, stamp: bytes, resume: bool = False) -> Iterator[Path]:
+def resumable_output_dir(out: str | Path, stamp: bytes = b"", resume: bool = False) -> Iterator[Path]:
     """Yields `.NAME.partial` next to `out`, which becomes `out` only if the block succeeds.
 
     Without `resume` the partial directory starts empty and is deleted on failure. With

@@ -114,12 +114,20 @@ def write_raw_and_export(
 
     with resumable_output_dir(out, raw_stamp(meta), resume) as work:
         write_raw_frames(work / "raw", frames, meta, progress)
-        export_raw(work / "raw", work / "export", formats, resume, progress=progress, command=tuple(meta["command"]))
-        for fmt in formats:
-            shutil.rmtree(work / fmt, ignore_errors=True)  # an earlier, interrupted move of the same bytes
-            os.replace(work / "export" / fmt, work / fmt)
-        (work / "export").rmdir()
+        export_beside_raw(work, formats, resume, progress, tuple(meta["command"]))
     return Path(out)
+
+
+def export_beside_raw(
+    root: Path, formats: list[str], resume: bool = False, progress: bool = True, command: tuple[str, ...] | None = None
+) -> None:
+    """Exports the raw dataset root/raw to root/<format> for each of `formats` (resuming as
+    export_raw does); `command`: the command line recorded in the manifests."""
+    export_raw(root / "raw", root / "export", formats, resume, progress=progress, command=command)
+    for fmt in formats:  # export_raw owns (and replaces) its whole output directory: lift each format up
+        shutil.rmtree(root / fmt, ignore_errors=True)  # left by an interrupted earlier lift of the same bytes
+        os.replace(root / "export" / fmt, root / fmt)
+    (root / "export").rmdir()
 
 
 def _writers(work: Path, formats: list[str], info: DatasetInfo, resume: bool, meta: dict, bop_depth_scale: float):
