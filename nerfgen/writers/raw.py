@@ -140,7 +140,7 @@ def write_raw_frames(root: Path, frames: FrameSource, meta: dict, progress: bool
         for frame in frames(first):
             write_raw_frame(
                 root, frame.maps, frame.labels, meta["outputs"], frame.correspondences, frame.lidar, frame.alone_masks
-            )  # fmt: skip
+            )
             count += 1
             bar.advance(task)
     if count != meta["frame_count"]:
