@@ -48,6 +48,8 @@ def test_augment_writes_scene_labels_formats_and_preview(tmp_path):
     meta = read_raw_meta(out / "raw")
     assert [i["instance_id"] for i in meta["instances"]] == [1, 2] and meta["seed"] == 5
     assert meta["command"][:2] == ["nerfgen", "augment"] and "--remove" in meta["command"]
+    for dataset in ("raw", "kitti", "coco"):  # every manifest records the augment, not a temporary path
+        assert json.loads((out / dataset / "manifest.json").read_text())["command"] == meta["command"]
     seen = set()
     for index in range(3):
         maps, labels = read_raw_frame(out / "raw", index)

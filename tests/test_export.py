@@ -7,7 +7,9 @@ import shutil
 import numpy as np
 import pytest
 import yaml
+from PIL import Image
 from plyfile import PlyData
+from scipy.ndimage import binary_dilation
 from test_writers_fixtures import cameras, scene_and_frames, scene_data, tree_bytes, write_all
 
 from nerfgen.cli import main
@@ -134,20 +136,27 @@ def test_missing_raw_outputs_are_named(tmp_path, capsys):
     assert "format bop needs raw outputs ['depth', 'masks']" in msg
 
 
-def test_render_then_export_end_to_end(tmp_path, capsys):
-    """nerfgen.labels renders the labels (not the test's own records); the scene file gives BOP its models."""
+@pytest.fixture(scope="module")
+def rendered_export(tmp_path_factory):
+    """Frames rendered by nerfgen.labels (not the test's own records) exported with the CLI;
+    the scene file named in the raw meta gives BOP its models."""
     from nerfgen.gt import GTRenderer, load_scene
     from nerfgen.labels import render_frames
 
-    scene_file = tmp_path / "writers.yaml"
+    tmp = tmp_path_factory.mktemp("rendered")
+    scene_file = tmp / "writers.yaml"
     scene_file.write_text(yaml.safe_dump(scene_data()))
     scene = load_scene(scene_file)
     meta = raw.raw_meta(scene.instances, 2, scene=str(scene_file), seed=1)
     rendered = list(render_frames(GTRenderer(scene), cameras()))
-    raw.write_raw_dataset(tmp_path / "raw", rendered, meta, progress=False)
-    main(["export", str(tmp_path / "raw"), "--out", str(tmp_path / "out"), "--format", "bop,kitti"])
-    assert "wrote kitti, bop" in capsys.readouterr().out
-    bop = tmp_path / "out/bop"
+    raw.write_raw_dataset(tmp / "raw", lambda first: rendered[first:], meta, progress=False)
+    main(["export", str(tmp / "raw"), "--out", str(tmp / "out"), "--format", "bop,kitti"])
+    return rendered, tmp / "out"
+
+
+def test_render_then_export_end_to_end(rendered_export):
+    rendered, out = rendered_export
+    bop = out / "bop"
     gts = json.loads((bop / "train/000000/scene_gt.json").read_text())
     for frame in rendered:
         for gt, inst in zip(gts[str(frame.labels.index)], frame.labels.instances):
@@ -156,5 +165,51 @@ def test_render_then_export_end_to_end(tmp_path, capsys):
             cam = model @ np.array(gt["cam_R_m2c"]).reshape(3, 3).T + gt["cam_t_m2c"]
             dist = np.linalg.norm(cam[:, None] - inst.corners_cam[None] * 1000.0, axis=-1)
             assert dist.min(1).max() < 1e-2 and sorted(dist.argmin(1).tolist()) == list(range(8))
-    labels = (tmp_path / "out/kitti/training/label_2/000000.txt").read_text().splitlines()
+    labels = (out / "kitti/training/label_2/000000.txt").read_text().splitlines()
     assert [line.split()[:3] for line in labels] == [["Car", "0.00", "0"], ["Car", "0.00", "1"]]
+
+
+def _png(path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+def _surface_points(ply_path, count: int, seed: int = 0) -> np.ndarray:
+    """[count,3] points drawn uniformly (by area) on the triangles of a PLY model."""
+    ply = PlyData.read(str(ply_path))
+    vertices = np.stack([ply["vertex"][k] for k in "xyz"], 1).astype(np.float64)
+    triangles = vertices[np.stack(ply["face"]["vertex_indices"])]
+    area = np.linalg.norm(np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0]), axis=1)
+    rng = np.random.default_rng(seed)
+    chosen = triangles[rng.choice(len(triangles), count, p=area / area.sum())]
+    a, b = rng.uniform(size=(2, count, 1))
+    fold = a + b > 1  # reflect into the triangle
+    a, b = np.where(fold, 1 - a, a), np.where(fold, 1 - b, b)
+    return chosen[:, 0] + a * (chosen[:, 1] - chosen[:, 0]) + b * (chosen[:, 2] - chosen[:, 0])
+
+
+def test_bop_from_raw_has_amodal_masks_that_model_poses_reproject_onto(rendered_export):
+    """mask/ (each object alone, occluded parts included) comes through the raw layout; model
+    surface points posed by cam_R_m2c / cam_t_m2c and projected by cam_K land on it, also
+    for the partly hidden car."""
+    rendered, out = rendered_export
+    scene = out / "bop/train/000000"
+    doc = {n: json.loads((scene / f"{n}.json").read_text()) for n in ("scene_camera", "scene_gt", "scene_gt_info")}
+    occluded_checked = 0
+    for frame in rendered:
+        im = str(frame.labels.index)
+        K = np.array(doc["scene_camera"][im]["cam_K"]).reshape(3, 3)
+        for gt_idx, (gt, info) in enumerate(zip(doc["scene_gt"][im], doc["scene_gt_info"][im])):
+            name = f"{int(im):06d}_{gt_idx:06d}.png"
+            amodal, visible = _png(scene / "mask" / name) == 255, _png(scene / "mask_visib" / name) == 255
+            np.testing.assert_array_equal(amodal, frame.alone_masks[gt["obj_id"]])
+            assert not (visible & ~amodal).any() and info["px_count_all"] == amodal.sum() > 0
+            assert info["visib_fract"] == pytest.approx(visible.sum() / amodal.sum())
+            points = _surface_points(out / f"bop/models/obj_{gt['obj_id']:06d}.ply", 2000)
+            uv = (points @ np.array(gt["cam_R_m2c"]).reshape(3, 3).T + gt["cam_t_m2c"]) @ K.T
+            cols, rows = np.round(uv[:, :2] / uv[:, 2:]).astype(int).T  # integer pixel centres
+            inside = (cols >= 0) & (cols < amodal.shape[1]) & (rows >= 0) & (rows < amodal.shape[0])
+            on_mask = binary_dilation(amodal, np.ones((3, 3), bool))[rows[inside], cols[inside]]
+            assert on_mask.mean() >= 0.99, (im, gt["obj_id"], on_mask.mean())
+            occluded_checked += info["visib_fract"] < 0.9
+    assert occluded_checked >= 1  # the partly hidden car of frame 0 is among them

@@ -13,6 +13,7 @@ from nerfgen.labels import FrameLabels, InstanceLabel, LidarScan, labels_from_js
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.raw import (
     raw_meta,
+    read_raw_alone_masks,
     read_raw_correspondences,
     read_raw_frame,
     read_raw_lidar,
@@ -58,7 +59,7 @@ def test_labels_json_round_trip_is_exact(rendered):
 def test_raw_round_trip_and_same_bytes(rendered, tmp_path):
     renderer, cameras, frames = rendered
     meta = raw_meta(renderer.instances(), len(frames), scene="tabletop", seed=2, command=["nerfgen", "render"])
-    out = write_raw_dataset(tmp_path / "raw", frames, meta, progress=False)
+    out = write_raw_dataset(tmp_path / "raw", lambda first: frames[first:], meta, progress=False)
     assert read_raw_meta(out) == meta and meta["classes"]["10"] == "mug"
     for frame in frames:
         maps, labels = read_raw_frame(out, frame.labels.index)
@@ -67,17 +68,24 @@ def test_raw_round_trip_and_same_bytes(rendered, tmp_path):
         for name in ("depth_z", "range", "opacity", "normals_world", "instance", "class_id"):
             np.testing.assert_array_equal(getattr(maps, name), getattr(frame.maps, name), err_msg=name)
             assert getattr(maps, name).dtype == getattr(frame.maps, name).dtype
+        alone = read_raw_alone_masks(out, frame.labels.index)
+        in_view = {i.instance_id: i for i in labels.instances if i.px_alone > 0}
+        assert sorted(alone) == sorted(frame.alone_masks) == sorted(in_view) != []
+        for instance_id, mask in alone.items():  # the object alone covers at least what is visible of it
+            np.testing.assert_array_equal(mask, frame.alone_masks[instance_id])
+            assert mask.sum() == in_view[instance_id].px_alone and not ((maps.instance == instance_id) & ~mask).any()
     uv, valid = read_raw_correspondences(out, 0)
     np.testing.assert_array_equal(uv, frames[0].correspondences[0])
     np.testing.assert_array_equal(valid, frames[0].correspondences[1])
     assert read_raw_correspondences(out, 1) is None and read_raw_lidar(out, 0) is None
 
-    again = write_raw_dataset(tmp_path / "again", frames, meta, progress=False)
+    again = write_raw_dataset(tmp_path / "again", lambda first: frames[first:], meta, progress=False)
     assert files(out) == files(again)
     assert sorted(files(out)) == sorted(
         [f"{layer}/00000{i}.{ext}" for i in (0, 1) for layer, ext in
          [("rgb", "png"), ("depth_z", "npy"), ("range", "npy"), ("normals", "npy"), ("instance", "png"),
-          ("class", "png"), ("opacity", "npy"), ("labels", "json")]] + ["correspondences/000000.npz", "meta.json"]
+          ("class", "png"), ("opacity", "npy"), ("alone", "npz"), ("labels", "json")]]
+        + ["correspondences/000000.npz", "meta.json", "manifest.json"]
     )  # fmt: skip
 
 

@@ -62,12 +62,14 @@ def test_pcd_header_and_records(tmp_path):
     np.testing.assert_array_equal(records["ring"], fields["ring"])
 
 
-def test_pcd_reads_back_with_open3d_when_installed(tmp_path):
+def test_pcd_and_ply_read_back_with_open3d_when_installed(tmp_path):
     o3d = pytest.importorskip("open3d")
     points, fields = _cloud()
     write_pcd(tmp_path / "a.pcd", points, {"intensity": fields["intensity"]})
-    cloud = o3d.io.read_point_cloud(str(tmp_path / "a.pcd"))
-    np.testing.assert_allclose(np.asarray(cloud.points), points.astype(np.float32), rtol=1e-6)
+    write_ply(tmp_path / "a.ply", points, fields)
+    for name in ("a.pcd", "a.ply"):
+        cloud = o3d.io.read_point_cloud(str(tmp_path / name))
+        np.testing.assert_allclose(np.asarray(cloud.points), points.astype(np.float32), rtol=1e-6, err_msg=name)
 
 
 def test_lidar_scan_fields(tmp_path):

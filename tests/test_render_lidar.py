@@ -83,5 +83,5 @@ def test_recorded_command_reproduces_the_bytes(street_out, tmp_path):
     first, again = files(street_out), files(tmp_path / "again")
     assert again.keys() == first.keys()
     differ = sorted(k for k in first if first[k] != again[k])  # only the --out path recorded in them
-    assert differ == ["kitti/manifest.json", "raw/meta.json"], differ
+    assert differ == ["kitti/manifest.json", "raw/manifest.json", "raw/meta.json"], differ
     assert json.loads(again["raw/meta.json"])["command"] == command

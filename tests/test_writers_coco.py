@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 from pycocotools import mask as mask_util
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
@@ -42,6 +43,7 @@ def test_masks_boxes_and_side_files_read_back(coco_root):
         assert image["camera"]["cx"] == labels.cx and np.allclose(image["camera"]["c2w"], labels.c2w)
         np.testing.assert_array_equal(np.load(coco_root / image["depth_file"]), frame.maps.depth_z)
         np.testing.assert_array_equal(np.load(coco_root / image["normals_file"]), frame.maps.normals_world)
+        _check_depth_and_normal_images(coco_root, image, frame.maps)
         anns = coco.loadAnns(coco.getAnnIds(imgIds=[labels.index]))
         assert len(anns) == 2
         for ann, inst in zip(anns, sorted(labels.instances, key=lambda i: i.instance_id)):
@@ -51,6 +53,23 @@ def test_masks_boxes_and_side_files_read_back(coco_root):
             x0, y0, x1, y1 = inst.bbox_visible  # pixel edges, as COCO's boxes
             assert ann["bbox"] == [x0, y0, x1 - x0, y1 - y0]
             assert ann["category_id"] == inst.class_id and ann["iscrowd"] == 0 and ann["id"] >= 1
+
+
+def _check_depth_and_normal_images(root, image: dict, maps) -> None:
+    """EXR (OpenEXR) and 16-bit PNG (PIL) depth against the float32 metres; the 8-bit normal picture."""
+    import OpenEXR
+
+    with OpenEXR.File(str(root / image["depth_exr_file"])) as exr:
+        np.testing.assert_array_equal(exr.channels()["Z"].pixels, maps.depth_z)
+    depth_png = np.asarray(Image.open(root / image["depth_png_file"]))
+    assert depth_png.dtype == np.uint16 and image["depth_png_scale_mm"] == 1.0
+    depth_mm = depth_png * image["depth_png_scale_mm"]
+    hit = maps.depth_z > 0
+    assert ((depth_mm > 0) == hit).all() and np.abs(depth_mm[hit] - maps.depth_z[hit] * 1000.0).max() <= 0.5
+    vis = np.asarray(Image.open(root / image["normals_vis_file"]))
+    assert vis.dtype == np.uint8 and vis.shape == maps.normals_world.shape
+    assert (vis[~hit] == 0).all() and hit.any() and (~hit).any()
+    np.testing.assert_allclose(vis[hit] / 255.0 * 2.0 - 1.0, maps.normals_world[hit], atol=1.0 / 255.0)
 
 
 @pytest.mark.parametrize("iou_type", ["segm", "bbox"])

@@ -2,16 +2,26 @@
 computeBox3D.m: 3D boxes re-projected through calib, LiDAR inside boxes, angle conventions."""
 from __future__ import annotations
 
+import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
-from test_writers_fixtures import H, W, scene_and_frames, tree_bytes, write_all
+from test_writers_fixtures import H, W, scene_and_frames, scene_data, tree_bytes, write_all
+
+from nerfgen.cameras import Cameras
+from nerfgen.gt import GTRenderer, build_scene
+from nerfgen.gt.parse import parse_scene
+from nerfgen.labels import render_frames
+from nerfgen.sensors.frames import camera_mount, mount
+from nerfgen.sensors.lidar_specs import HDL64E
 
 from nerfgen.errors import NerfgenError
+from nerfgen.gt.transforms import rotation_rpy
 from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, InstanceLabel
 from nerfgen.writers.info import DatasetInfo
-from nerfgen.writers.kitti import KittiWriter, kitti_box, kitti_label_line, occlusion_level
+from nerfgen.writers.kitti import KittiWriter, kitti_box, kitti_calib_text, kitti_label_line, occlusion_level
 
 
 def read_calib(path) -> dict[str, np.ndarray]:
@@ -45,10 +55,32 @@ def devkit_corners(o: dict) -> np.ndarray:
 
 
 def project_kitti(calib, points_rect: np.ndarray) -> np.ndarray:
-    P2, R0 = calib["P2"].reshape(3, 4), np.eye(4)
-    R0[:3, :3] = calib["R0_rect"].reshape(3, 3)
-    hom = P2 @ R0 @ np.c_[points_rect, np.ones(len(points_rect))].T
+    """projectToImage.m: rectified camera frame -> pixels by P2 alone."""
+    hom = calib["P2"].reshape(3, 4) @ np.c_[points_rect, np.ones(len(points_rect))].T
     return (hom[:2] / hom[2]).T
+
+
+def velodyne_in_rect(root, name: str, calib) -> np.ndarray:
+    """The readme's chain without P2: R0_rect Tr_velo_to_cam x, for every point of velodyne/NAME.bin."""
+    points = np.fromfile(root / "training/velodyne" / f"{name}.bin", dtype="<f4").reshape(-1, 4)
+    velo_to_cam = np.eye(4)
+    velo_to_cam[:3] = calib["Tr_velo_to_cam"].reshape(3, 4)
+    cam = (np.c_[points[:, :3], np.ones(len(points))] @ velo_to_cam.T)[:, :3]
+    return cam @ calib["R0_rect"].reshape(3, 3).T
+
+
+def in_kitti_object_frame(o: dict, points_rect: np.ndarray) -> np.ndarray:
+    """Points in label `o`'s object frame (x length, y down with 0 at the bottom, z width)."""
+    c, s = math.cos(o["ry"]), math.sin(o["ry"])
+    R = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    return (points_rect - o["loc"]) @ R
+
+
+def inside_box(o: dict, local: np.ndarray, tol: float) -> np.ndarray:
+    return (
+        (np.abs(local[:, 0]) <= o["l"] / 2 + tol) & (np.abs(local[:, 2]) <= o["w"] / 2 + tol)
+        & (local[:, 1] <= tol) & (local[:, 1] >= -o["h"] - tol)
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -102,34 +134,34 @@ def test_velodyne_points_fall_inside_their_box(kitti_root):
     points = np.fromfile(kitti_root / "training/velodyne/000001.bin", dtype="<f4").reshape(-1, 4)
     np.testing.assert_array_equal(points[:, :3], lidar.points_sensor)
     np.testing.assert_array_equal(points[:, 3], lidar.intensity)
-    calib = read_calib(kitti_root / "training/calib/000001.txt")
-    velo_to_cam = np.eye(4)
-    velo_to_cam[:3] = calib["Tr_velo_to_cam"].reshape(3, 4)
-    cam = (np.c_[points[:, :3], np.ones(len(points))] @ velo_to_cam.T)[:, :3] @ calib["R0_rect"].reshape(3, 3).T
+    rect = velodyne_in_rect(kitti_root, "000001", read_calib(kitti_root / "training/calib/000001.txt"))
     for o, instance_id in zip(read_labels(kitti_root / "training/label_2/000001.txt"), (1, 2)):
-        c, s = math.cos(o["ry"]), math.sin(o["ry"])
-        R = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
-        local = (cam[lidar.instance == instance_id] - o["loc"]) @ R  # into the KITTI object frame
+        local = in_kitti_object_frame(o, rect[lidar.instance == instance_id])
         assert len(local) > 20
-        tol = 2e-4  # points lie on the box faces; float32 storage
-        assert (np.abs(local[:, 0]) <= o["l"] / 2 + tol).all() and (np.abs(local[:, 2]) <= o["w"] / 2 + tol).all()
-        assert (local[:, 1] <= tol).all() and (local[:, 1] >= -o["h"] - tol).all()
+        assert inside_box(o, local, tol=2e-4).all()  # points lie on the box faces; float32 storage
     # frame 0 has no scan: nominal LiDAR axes at the camera (x forward = camera z)
     nominal = read_calib(kitti_root / "training/calib/000000.txt")["Tr_velo_to_cam"].reshape(3, 4)
     np.testing.assert_array_equal(nominal, [[0, -1, 0, 0], [0, 0, -1, 0], [1, 0, 0, 0]])
 
 
-def _label_at(centre_cam, heading_cam, size=(4.0, 1.8, 1.5)) -> tuple[InstanceLabel, FrameLabels]:
-    """A level upright car in a camera placed at the world origin (camera frame = world frame)."""
+# a level camera at the world origin looking along world +y: camera x = world x, y = world -z, z = world y
+LEVEL_C2W = np.array([[1.0, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]])
+
+
+def _label_at(centre_cam, heading_cam, size=(4.0, 1.8, 1.5), c2w=LEVEL_C2W) -> tuple[InstanceLabel, FrameLabels]:
+    """An upright car (object up = world z) at `centre_cam` heading along `heading_cam` in the
+    level camera LEVEL_C2W, seen by the camera `c2w`."""
     x = np.asarray(heading_cam, dtype=np.float64)
-    z = np.array([0.0, -1.0, 0.0])  # object up = camera -y
-    box = np.eye(4)
-    box[:3, :3] = np.stack([x, np.cross(z, x), z], axis=1)
-    box[:3, 3] = centre_cam
+    z = np.array([0.0, -1.0, 0.0])  # object up = level camera -y
+    box_cam = np.eye(4)
+    box_cam[:3, :3] = np.stack([x, np.cross(z, x), z], axis=1)
+    box_cam[:3, 3] = centre_cam
+    box = LEVEL_C2W @ box_cam
     corners = box[:3, 3] + (BOX_CORNER_SIGNS * np.array(size) / 2) @ box[:3, :3].T
-    inst = InstanceLabel(1, "car", 5, np.array(size), box, box, box, corners, corners, np.array([0, 0, 10, 10.0]),
-                         np.array([0, 0, 10, 10.0]), 100, 100, 0.0, 0.0)  # fmt: skip
-    frame = FrameLabels(0, np.eye(4), 50.0, 50.0, 32.0, 24.0, 64, 48, "none", np.zeros(0), [inst])
+    corners_cam = (corners - c2w[:3, 3]) @ c2w[:3, :3]
+    inst = InstanceLabel(1, "car", 5, np.array(size), box, box, np.linalg.inv(c2w) @ box, corners, corners_cam,
+                         np.array([0, 0, 10, 10.0]), np.array([0, 0, 10, 10.0]), 100, 100, 0.0, 0.0)  # fmt: skip
+    frame = FrameLabels(0, c2w, 50.0, 50.0, 32.0, 24.0, 64, 48, "none", np.zeros(0), [inst])
     return inst, frame
 
 
@@ -184,3 +216,64 @@ def test_distorted_frames_are_refused(tmp_path):
     labels = FrameLabels(**{**f.labels.__dict__, "distortion": "opencv", "dist_coeffs": np.array([0.1, 0, 0, 0, 0])})
     with pytest.raises(NerfgenError, match="frame 0: KITTI stores undistorted pinhole images"):
         KittiWriter(tmp_path / "k", DatasetInfo()).write_frame(f.maps, labels)
+
+
+def _calib(text: str) -> dict[str, np.ndarray]:
+    return {line.split(":")[0]: np.array([float(v) for v in line.split()[1:]]) for line in text.splitlines()}
+
+
+@pytest.mark.parametrize("pitch_deg, roll_deg", [(20.0, 0.0), (-35.0, 10.0), (89.0, -5.0), (90.0, 0.0)])
+def test_pitched_and_rolled_cameras_label_in_the_levelled_camera(pitch_deg, roll_deg):
+    """R0_rect levels the camera: an upright car gets the label a level camera at the same
+    place and heading gives it, whatever the camera's pitch and roll (straight down included)."""
+    level_inst, level_frame = _label_at([1.5, 1.0, 9.0], [0.6, 0.0, -0.8])
+    tilt = np.eye(4)  # roll about the optical axis, then pitch about the camera x (positive: down)
+    tilt[:3, :3] = rotation_rpy(-pitch_deg, 0.0, 0.0) @ rotation_rpy(0.0, 0.0, roll_deg)
+    inst, frame = _label_at([1.5, 1.0, 9.0], [0.6, 0.0, -0.8], c2w=LEVEL_C2W @ tilt)
+    np.testing.assert_allclose(kitti_box(inst, frame.c2w), kitti_box(level_inst, level_frame.c2w), atol=1e-9)
+    calib = _calib(kitti_calib_text(frame, None))
+    R0 = calib["R0_rect"].reshape(3, 3)
+    np.testing.assert_allclose(R0, tilt[:3, :3], atol=1e-12)  # camera -> the level camera LEVEL_C2W
+    # P2 R0_rect = K: the rendered camera's own intrinsics (integer pixel centres)
+    K = np.array([[50, 0, 31.5], [0, 50, 23.5], [0, 0, 1]])
+    np.testing.assert_allclose(calib["P2"].reshape(3, 4)[:, :3] @ R0, K, atol=1e-9)
+    level_calib = _calib(kitti_calib_text(level_frame, None))
+    np.testing.assert_array_equal(level_calib["R0_rect"], np.eye(3).ravel())  # a level camera: KITTI's usual form
+    np.testing.assert_array_equal(level_calib["P2"].reshape(3, 4), np.c_[K, np.zeros(3)])
+
+
+@pytest.fixture(scope="module")
+def pitched_kitti(tmp_path_factory):
+    """The writers scene seen by a camera 4 m up, pitched 20 degrees down and rolled 8, labelled
+    by nerfgen.labels, with an exact HDL-64E sweep from a level LiDAR 1.9 m up, as KITTI."""
+    scene = build_scene(parse_scene(Path("writers.yaml"), scene_data()))
+    c2w = camera_mount((0.0, 0.0, 4.0), roll_deg=8.0, pitch_deg=20.0)  # ego frame = world frame
+    renderer = GTRenderer(scene)
+    (frame,) = render_frames(renderer, Cameras.create(c2w[None], 50.0, 50.0, W / 2, H / 2, W, H))
+    lidar = renderer.render_lidar(dataclasses.replace(HDL64E, azimuth_resolution_deg=1.0), mount((0.0, 0.0, 1.9)))
+    writer = KittiWriter(tmp_path_factory.mktemp("pitched") / "kitti", DatasetInfo())
+    writer.write_frame(frame.maps, frame.labels, lidar)
+    return frame, lidar, writer.finish()
+
+
+def test_pitched_camera_boxes_reproject_through_p2_and_hold_their_lidar_points(pitched_kitti):
+    frame, lidar, root = pitched_kitti
+    calib = read_calib(root / "training/calib/000000.txt")
+    R0 = calib["R0_rect"].reshape(3, 3)
+    assert np.degrees(np.arccos((np.trace(R0) - 1) / 2)) > 20  # the camera's tilt is in R0_rect
+    objects = read_labels(root / "training/label_2/000000.txt")
+    instances = sorted((i for i in frame.labels.instances if i.bbox_visible is not None), key=lambda i: i.instance_id)
+    assert [o["type"] for o in objects] == ["Car", "Car"] and len(instances) == 2
+    rect = velodyne_in_rect(root, "000000", calib)
+    for o, inst in zip(objects, instances):
+        corners = devkit_corners(o)
+        dist = np.linalg.norm((corners @ R0)[:, None] - inst.corners_cam[None], axis=-1)  # rect -> camera: R0^T
+        assert sorted(dist.argmin(1).tolist()) == list(range(8)) and dist.min(1).max() < 1e-4  # the exact box
+        uv = project_kitti(calib, corners) + 0.5  # back to nerfgen pixel-edge coordinates
+        amodal = np.clip([uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(), uv[:, 1].max()], 0, [W, H, W, H])
+        np.testing.assert_allclose(amodal, inst.bbox_amodal, atol=1.0)
+        expect_2d = np.clip(inst.bbox_visible - 0.5, 0, [W - 1, H - 1, W - 1, H - 1])
+        np.testing.assert_allclose(o["bbox"], expect_2d, atol=0.006)
+        hits = rect[lidar.instance == inst.instance_id]
+        assert len(hits) > 50
+        assert inside_box(o, in_kitti_object_frame(o, hits), tol=2e-3).mean() >= 0.95

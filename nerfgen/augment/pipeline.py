@@ -15,14 +15,11 @@ Output layout (appears, or replaces an older OUT, only when complete):
 """
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Mapping
 
 import numpy as np
 import yaml
@@ -107,19 +104,17 @@ def augment(
     report = _placement_report(placements, ground, road, config, error)
 
     from nerfgen.labels import render_frames
-    from nerfgen.writers.export import export_raw
-    from nerfgen.writers.raw import raw_meta, write_raw_dataset
+    from nerfgen.atomic import resumable_output_dir
+    from nerfgen.writers.export import export_beside_raw
+    from nerfgen.writers.raw import raw_meta, write_raw_frames
 
-    with _staged(out) as stage:
+    with resumable_output_dir(out) as stage:
         (stage / SCENE_NAME).write_text(yaml.safe_dump(doc, sort_keys=False))
         (stage / "placement.json").write_bytes(json_bytes(report))
         meta = raw_meta(renderer.instances(), len(cameras), RAW_OUTPUTS, None, config.seed, command)
-        write_raw_dataset(stage / "raw", render_frames(renderer, cameras), meta)
+        write_raw_frames(stage / "raw", lambda first: render_frames(renderer, cameras, first=first), meta)
         clock.lap("render")
-        exported = export_raw(stage / "raw", stage / "export", formats, progress=False)
-        for fmt in formats:  # export_raw owns (and replaces) its whole output directory: lift each format up
-            os.replace(exported / fmt, stage / fmt)
-        exported.rmdir()
+        export_beside_raw(stage, formats, progress=False, command=tuple(command))
         clock.lap("export")
         (stage / "preview.png").write_bytes(contact_sheet(stage / "raw", config.preview_rows))
         clock.lap("preview")
@@ -246,28 +241,3 @@ class _Stopwatch:
         now = time.perf_counter()
         self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
         self._last = now
-
-
-@contextmanager
-def _staged(out: Path) -> Iterator[Path]:
-    """A hidden sibling of `out` that replaces it when the block succeeds and is deleted
-    when it fails. Its name is fixed (not nerfgen.atomic's random one) because the
-    exported manifests record the paths they were written from: a fixed name keeps the
-    same seed's files byte-identical."""
-    stage = out.absolute().parent / f".{out.name}.augment-partial"
-    old = stage.with_name(f".{out.name}.augment-old")
-    shutil.rmtree(stage, ignore_errors=True)
-    try:
-        stage.mkdir(parents=True)
-    except OSError as e:
-        raise NerfgenError(out, f"cannot write output directory ({e.strerror or e})") from None
-    try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        os.replace(out, old)
-    os.replace(stage, out)
-    shutil.rmtree(old, ignore_errors=True)

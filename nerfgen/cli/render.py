@@ -5,9 +5,11 @@ The LiDAR rides a level vehicle under each camera (nerfgen.sensors.frames.ground
 ego origin on the ground plane z = 0 below the camera centre, x the camera's heading, z up;
 `--lidar-mount` places the sensor on it (default KITTI's: 1.73 m above the ground).
 
-No --resume: a render that fails or is interrupted leaves nothing (OUT appears only when
-complete, via a temporary sibling) and a re-run renders from the start; `nerfgen export
---resume` resumes exports.
+OUT appears only when complete (written in the hidden sibling .OUT.partial). A render
+that fails leaves nothing, unless it ran with --resume: then the same command with
+--resume keeps the frames it finished, renders the rest and ends with the same bytes as
+an uninterrupted render (nerfgen.writers.raw; the formats resume as `nerfgen export
+--resume` does).
 """
 from __future__ import annotations
 
@@ -61,6 +63,9 @@ class RenderConfig:
     """Degrees between firings instead of the preset's (e.g. 1.0 for a quick, sparse sweep)."""
     format: str = ""
     """Also export, e.g. kitti,coco,bop,nerfstudio: the raw dataset goes to OUT/raw, each format to OUT/<format>."""
+    resume: bool = False
+    """Continue an interrupted render (one also run with --resume, same options and scene file):
+    keep the frames it finished, render the rest; the result is byte-identical to an uninterrupted render."""
 
 
 def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
@@ -89,14 +94,17 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
         from nerfgen.sensors.frames import ground_ego_poses
 
         lidar_poses = ground_ego_poses(cameras.c2w.double().numpy()) @ lidar.sensor_to_ego
-    frames = render_frames(
-        renderer, cameras, boxes="boxes" in outputs, correspondences="correspondences" in outputs,
-        lidar=lidar, lidar_poses=lidar_poses,
-    )  # fmt: skip
+
+    def frames(first: int):
+        return render_frames(
+            renderer, cameras, boxes="boxes" in outputs, correspondences="correspondences" in outputs,
+            lidar=lidar, lidar_poses=lidar_poses, first=first,
+        )  # fmt: skip
+
     if formats:
-        out = write_raw_and_export(config.out, frames, meta, formats)
+        out = write_raw_and_export(config.out, frames, meta, formats, resume=config.resume)
     else:
-        out = write_raw_dataset(config.out, frames, meta)
+        out = write_raw_dataset(config.out, frames, meta, resume=config.resume)
     print(f"wrote {len(cameras)} frames of {config.scene} to {out}")
 
 
@@ -171,11 +179,12 @@ def _trajectory_cameras(config: RenderConfig, rig):
 
 
 def _command(config: RenderConfig) -> list[str]:
-    """The command line that reproduces this dataset (recorded in meta.json)."""
+    """The command line that reproduces this dataset (recorded in meta.json); --resume is
+    left out since it does not change the bytes."""
     args = ["nerfgen", "render", str(config.scene)]
     for f in fields(config):
         name, value = f.name.replace("_", "-"), getattr(config, f.name)
-        if f.name == "scene" or value is None:
+        if f.name in ("scene", "resume") or value is None:
             continue
         if isinstance(value, bool):  # tyro flags
             args.append(f"--{name}" if value else f"--no-{name}")

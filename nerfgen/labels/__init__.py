@@ -14,7 +14,7 @@ from nerfgen.labels.correspondences import (
     sample_ray_distances,
 )
 from nerfgen.labels.frames import RenderedFrame, render_frames
-from nerfgen.labels.instances import crop_camera, frame_labels
+from nerfgen.labels.instances import crop_camera, frame_labels, frame_labels_and_alone_masks
 from nerfgen.labels.renderer import FrameRenderer, SceneInstance
 from nerfgen.labels.serialize import instance_from_json, instance_to_json, labels_from_json, labels_to_json
 from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, FrameMaps, InstanceLabel, LidarScan
@@ -34,6 +34,7 @@ __all__ = [
     "crop_camera",
     "flow",
     "frame_labels",
+    "frame_labels_and_alone_masks",
     "instance_from_json",
     "instance_to_json",
     "labels_from_json",

@@ -3,14 +3,14 @@ correspondences to the next frame and a LiDAR sweep per frame. No files: writers
 consume what this yields."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
 from nerfgen.cameras import Cameras
 from nerfgen.labels.correspondences import correspondences as dense_correspondences
-from nerfgen.labels.instances import frame_labels
+from nerfgen.labels.instances import frame_labels_and_alone_masks
 from nerfgen.labels.renderer import FrameRenderer
 from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
 
@@ -26,6 +26,9 @@ class RenderedFrame:
     # frame or when not requested.
     correspondences: tuple[np.ndarray, np.ndarray] | None = None
     lidar: LidarScan | None = None  # the frame's sweep, when a LiDAR is given
+    # instance id -> [H,W] bool amodal mask (the object rendered alone) of every instance
+    # in view; empty without instance labels.
+    alone_masks: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def render_frames(
@@ -35,25 +38,31 @@ def render_frames(
     correspondences: bool = False,
     lidar: LidarSpec | None = None,
     lidar_poses: np.ndarray | None = None,  # [N,4,4] sensor-to-world per camera
+    first: int = 0,
 ) -> Iterator[RenderedFrame]:
-    """Frames of every camera in order. `boxes`: per-instance labels (3D/2D boxes,
-    poses, occlusion, truncation; costs one small render per object in view).
-    `correspondences`: frame i -> i+1 from the rendered depth (frame i is yielded once
-    frame i+1 is rendered). `lidar`: one sweep per frame from lidar_poses[i] (a sweep is
-    instantaneous, at the frame's time)."""
+    """Frames of cameras `first`, first + 1, ... in order (a frame does not depend on
+    earlier ones, so a resumed render starts at its first missing frame). `boxes`:
+    per-instance labels and amodal masks (3D/2D boxes, poses, occlusion, truncation;
+    costs one small render per object in view). `correspondences`: frame i -> i+1 from
+    the rendered depth (frame i is yielded once frame i+1 is rendered; without them each
+    frame is yielded as soon as it is rendered). `lidar`: one sweep per frame from
+    lidar_poses[i] (a sweep is instantaneous, at the frame's time)."""
     if lidar is not None and (lidar_poses is None or len(lidar_poses) != len(cameras)):
         raise ValueError(f"a LiDAR needs one pose per camera ({len(cameras)})")
-    previous: RenderedFrame | None = None
-    for index in range(len(cameras)):
+    previous: RenderedFrame | None = None  # waiting for the next frame's depth (correspondences)
+    for index in range(first, len(cameras)):
         maps = renderer.render(cameras, index)
-        frame = RenderedFrame(maps, frame_labels(renderer, cameras, index, maps, with_instances=boxes))
+        labels, alone_masks = frame_labels_and_alone_masks(renderer, cameras, index, maps, with_instances=boxes)
+        frame = RenderedFrame(maps, labels, alone_masks=alone_masks)
         if lidar is not None:
             frame.lidar = renderer.render_lidar(lidar, lidar_poses[index])
+        if not correspondences:
+            yield frame
+            continue
         if previous is not None:
-            if correspondences:
-                previous.correspondences = dense_correspondences(
-                    cameras, index - 1, index, previous.maps.depth_z, maps.depth_z
-                )
+            previous.correspondences = dense_correspondences(
+                cameras, index - 1, index, previous.maps.depth_z, maps.depth_z
+            )
             yield previous
         previous = frame
     if previous is not None:

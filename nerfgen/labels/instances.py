@@ -31,14 +31,23 @@ def frame_labels(
 ) -> FrameLabels:
     """Labels of camera `index` whose rendered maps are `maps`: the camera, and (with
     `with_instances`) one `InstanceLabel` per scene object, in view or not."""
+    return frame_labels_and_alone_masks(renderer, cameras, index, maps, with_instances)[0]
+
+
+def frame_labels_and_alone_masks(
+    renderer: FrameRenderer, cameras: Cameras, index: int, maps: FrameMaps, with_instances: bool = True
+) -> tuple[FrameLabels, dict[int, np.ndarray]]:
+    """`frame_labels`, and the amodal mask of every instance that covers a pixel of the
+    frame when rendered alone: instance id -> [H,W] bool (the alone render in the frame)."""
     c2w = cameras.c2w[index].double().numpy()
     world_to_cam = np.linalg.inv(c2w)
-    instances = (
-        [_instance_label(renderer, cameras, index, maps, obj, world_to_cam) for obj in renderer.instances()]
-        if with_instances
-        else []
-    )
-    return FrameLabels(
+    instances, alone_masks = [], {}
+    for obj in renderer.instances() if with_instances else []:
+        label, alone = _instance_label(renderer, cameras, index, maps, obj, world_to_cam)
+        instances.append(label)
+        if label.px_alone > 0:
+            alone_masks[label.instance_id] = alone
+    labels = FrameLabels(
         index=index,
         c2w=c2w,
         fx=float(cameras.fx[index]),
@@ -51,6 +60,7 @@ def frame_labels(
         dist_coeffs=cameras.dist_coeffs[index].double().numpy(),
         instances=instances,
     )
+    return labels, alone_masks
 
 
 def _instance_label(
@@ -60,7 +70,8 @@ def _instance_label(
     maps: FrameMaps,
     obj: SceneInstance,
     world_to_cam: np.ndarray,  # [4,4]
-) -> InstanceLabel:
+) -> tuple[InstanceLabel, np.ndarray | None]:
+    """The instance's label and its alone mask in the frame ([H,W] bool; None when its box misses the frame)."""
     width, height = int(cameras.width[index]), int(cameras.height[index])
     to_world = box_to_world(obj.center, obj.rotation)
     corners_world = box_corners(obj.size, to_world)
@@ -70,10 +81,11 @@ def _instance_label(
     visible_mask = maps.instance == obj.instance_id
     px_visible = int(visible_mask.sum())
     if bbox_amodal is None:  # nothing of it can be in the frame: skip the alone render
-        px_alone, px_canvas = 0, 0
+        alone, px_alone, px_canvas = None, 0, 0
     else:
-        px_alone, px_canvas = _alone_pixels(renderer, cameras, index, obj.instance_id, extent)
-    return InstanceLabel(
+        alone, px_canvas = _alone_render(renderer, cameras, index, obj.instance_id, extent)
+        px_alone = int(alone.sum())
+    label = InstanceLabel(
         instance_id=obj.instance_id,
         class_name=obj.class_name,
         class_id=obj.class_id,
@@ -91,16 +103,17 @@ def _instance_label(
         # An object covering no pixel centre anywhere is "fully out" only if its box is.
         truncation=1.0 - px_alone / px_canvas if px_canvas > 0 else float(bbox_amodal is None),
     )
+    return label, alone
 
 
-def _alone_pixels(
+def _alone_render(
     renderer: FrameRenderer,
     cameras: Cameras,
     index: int,
     instance_id: int,
     extent: np.ndarray,  # [4] unclipped projected box
-) -> tuple[int, int]:
-    """(pixels of the object alone inside the frame, pixels of it on the whole canvas)."""
+) -> tuple[np.ndarray, int]:
+    """(the object's mask rendered alone, in the frame: [H,W] bool; its pixel count on the whole canvas)."""
     width, height = int(cameras.width[index]), int(cameras.height[index])
     margin_x, margin_y = math.ceil(CANVAS_MARGIN * width), math.ceil(CANVAS_MARGIN * height)
     # Whole pixels around the extent (one extra: rasterisation at the silhouette), on the canvas.
@@ -110,8 +123,10 @@ def _alone_pixels(
     y1 = min(height + margin_y, math.ceil(extent[3]) + 1)
     window = crop_camera(cameras, index, x0, y0, x1 - x0, y1 - y0)
     alone = renderer.render(window, 0, only_instance=instance_id).instance == instance_id
-    in_frame = alone[max(0, -y0) : height - y0, max(0, -x0) : width - x0]
-    return int(in_frame.sum()), int(alone.sum())
+    in_frame = np.zeros((height, width), dtype=bool)
+    rows, cols = slice(max(0, y0), min(height, y1)), slice(max(0, x0), min(width, x1))
+    in_frame[rows, cols] = alone[rows.start - y0 : rows.stop - y0, cols.start - x0 : cols.stop - x0]
+    return in_frame, int(alone.sum())
 
 
 def crop_camera(cameras: Cameras, index: int, x0: int, y0: int, width: int, height: int) -> Cameras:

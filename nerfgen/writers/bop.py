@@ -23,7 +23,8 @@ One scene (000000) per split (all frames: "train"). Conventions:
 - Boxes [x, y, w, h] in integer pixels with BOP's edge convention (pixels i0..i1 give
   x = i0, w = i1 - i0 + 1; [-1, -1, -1, -1] when empty).
 - The silhouette ignoring occlusion needs the object's alone mask (`alone_masks`,
-  instance id -> [H,W] bool). Without it, mask/ is not written, px_count_all is
+  instance id -> [H,W] bool; the raw layout's alone/, which `nerfgen render` writes
+  with outputs masks and boxes). Without it, mask/ is not written, px_count_all is
   px_alone, bbox_obj is the projected 3D box (bbox_amodal, looser than the silhouette)
   and px_count_valid counts the occluded part as valid (a nearer surface covers it).
 """

@@ -2,12 +2,16 @@
 
     images/000000.png                   RGB
     depth/000000.npy                    float32 [H,W] depth_z metres, 0 = no surface
+    depth/000000.exr                    the same float32 metres, EXR channel "Z"
+    depth/000000.png                    uint16 depth_z in units of depth_png_scale_mm (1 mm), 0 = invalid
     normals/000000.npy                  float32 [H,W,3] world-frame unit normals, 0 = no surface
+    normals/000000.png                  uint8 RGB visualisation round(255 (n + 1) / 2), black = no surface
     annotations/instances_{split}.json  one file per split (all frames: "train")
     manifest.json
 
-Image records: id = frame index, file_name relative to images/, width, height, plus
-`depth_file` / `normals_file` (relative to the dataset root) and `camera` (fx, fy, cx,
+Image records: id = frame index, file_name relative to images/, width, height, plus the
+side files (relative to the dataset root: `depth_file`, `depth_exr_file`, `depth_png_file`
+with `depth_png_scale_mm`, `normals_file`, `normals_vis_file`) and `camera` (fx, fy, cx,
 cy in nerfgen's convention: pixel centres at +0.5; distortion, dist_coeffs, c2w OpenCV
 camera-to-world 4x4), so every frame carries its full intrinsics and extrinsics.
 Annotations: one per instance with visible pixels in the frame's instance map:
@@ -26,16 +30,20 @@ import numpy as np
 
 from nerfgen.errors import NerfgenError
 from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
-from nerfgen.writers.depth_io import float_map_npy
+from nerfgen.writers.depth_io import depth_exr_bytes, depth_to_u16, float_map_npy, normals_preview_u8
 from nerfgen.writers.encode import json_bytes, png_bytes, rgb_u8
 from nerfgen.writers.info import DatasetInfo
 from nerfgen.writers.manifest import MANIFEST_NAME, manifest_bytes
 from nerfgen.writers.sink import FileSink
 
+DEPTH_PNG_SCALE_MM = 1.0  # millimetres per unit of the 16-bit depth PNGs (up to 65.535 m)
 COCO_INFO = {
     "description": "nerfgen COCO export",
     "depth_file": "float32 .npy [H,W], metres along the optical axis (depth_z), 0 = no surface",
+    "depth_exr_file": "float32 EXR channel Z [H,W], the same metres as depth_file",
+    "depth_png_file": "uint16 PNG [H,W], depth_z = value * depth_png_scale_mm / 1000 metres, 0 = invalid",
     "normals_file": "float32 .npy [H,W,3], world-frame (z up) unit normals, 0 = no surface",
+    "normals_vis_file": "uint8 RGB PNG [H,W,3] = round(255 (normal + 1) / 2), black = no surface",
     "camera": "OpenCV axes; c2w camera-to-world; pixel (i, j) centred at (i + 0.5, j + 0.5)",
 }
 
@@ -83,15 +91,24 @@ class CocoWriter:
     ) -> None:
         name = f"{labels.index:06d}"
         self.sink.frame_file(f"images/{name}.png", lambda: png_bytes(rgb_u8(maps.rgb)))
-        self.sink.frame_file(f"depth/{name}.npy", lambda: float_map_npy(maps.depth_z))
-        self.sink.frame_file(f"normals/{name}.npy", lambda: float_map_npy(maps.normals_world))
+        side_files = {
+            "depth_file": (f"depth/{name}.npy", lambda: float_map_npy(maps.depth_z)),
+            "depth_exr_file": (f"depth/{name}.exr", lambda: depth_exr_bytes(maps.depth_z)),
+            "depth_png_file": (
+                f"depth/{name}.png", lambda: png_bytes(depth_to_u16(maps.depth_z, DEPTH_PNG_SCALE_MM))
+            ),
+            "normals_file": (f"normals/{name}.npy", lambda: float_map_npy(maps.normals_world)),
+            "normals_vis_file": (f"normals/{name}.png", lambda: png_bytes(normals_preview_u8(maps.normals_world))),
+        }
+        for relpath, encode in side_files.values():
+            self.sink.frame_file(relpath, encode)
         self.images[labels.index] = {
             "id": labels.index,
             "file_name": f"{name}.png",
             "width": labels.width,
             "height": labels.height,
-            "depth_file": f"depth/{name}.npy",
-            "normals_file": f"normals/{name}.npy",
+            **{key: relpath for key, (relpath, _) in side_files.items()},
+            "depth_png_scale_mm": DEPTH_PNG_SCALE_MM,
             "camera": camera_record(labels),
         }
         annotations = []

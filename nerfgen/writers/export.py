@@ -3,12 +3,11 @@
     export_raw("out/raw", "out/datasets", ["kitti", "coco"])   # out/datasets/kitti, .../coco
     write_raw_and_export("out", frames, meta, ["kitti"])       # out/raw + out/kitti (`nerfgen render --format`)
 
-The output appears only when complete: everything is written to a hidden sibling
-`.NAME.partial` and renamed to NAME at the end (replacing an older NAME). A failed run
-deletes the partial directory, unless it ran with `resume`: then the partial directory
-is kept, and the next `resume` run keeps every file it finished (each file is written
-atomically) and writes the rest, ending byte-identical to an uninterrupted run. The
-partial directory carries a stamp of its input so a resume never mixes two inputs.
+The output appears only when complete (nerfgen.atomic.resumable_output_dir): everything
+is written to a hidden sibling `.NAME.partial` and renamed to NAME at the end. A failed
+run deletes the partial directory, unless it ran with `resume`: then the next `resume`
+run keeps every file it finished (each file is written atomically, see
+nerfgen.writers.sink) and writes the rest, ending byte-identical to an uninterrupted run.
 """
 from __future__ import annotations
 
@@ -16,14 +15,15 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
+from nerfgen.atomic import resumable_output_dir
 from nerfgen.errors import NerfgenError
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.info import DatasetInfo
 
 if TYPE_CHECKING:
-    from nerfgen.labels.frames import RenderedFrame
+    from nerfgen.writers.raw import FrameSource
 
 FORMATS = ("kitti", "coco", "bop", "nerfstudio")
 # raw outputs (nerfgen.writers.raw.OUTPUTS) each format is made of
@@ -33,7 +33,6 @@ REQUIRED_OUTPUTS = {
     "bop": ("rgb", "depth", "masks", "boxes"),
     "nerfstudio": ("rgb", "depth", "masks"),
 }
-STAMP_NAME = ".export-stamp.json"
 
 
 def parse_formats(text: str) -> list[str]:
@@ -68,7 +67,7 @@ def export_raw(
     exists (a ground-truth scene YAML); without it BOP is written without models/.
     `command`: the command line recorded in the manifests (default: this `nerfgen export`).
     """
-    from nerfgen.writers.raw import META_NAME, read_raw_frame, read_raw_lidar, read_raw_meta
+    from nerfgen.writers.raw import META_NAME, read_raw_alone_masks, read_raw_frame, read_raw_lidar, read_raw_meta
 
     raw_dir, out = Path(raw_dir), Path(out)
     formats = parse_formats(formats) if isinstance(formats, str) else parse_formats(",".join(formats))
@@ -76,8 +75,6 @@ def export_raw(
         raise NerfgenError(raw_dir, "raw dataset directory not found")
     meta = read_raw_meta(raw_dir)
     check_outputs(formats, meta["outputs"], raw_dir / META_NAME)
-    if out.exists() and not out.is_dir():
-        raise NerfgenError(out, "output path exists and is not a directory")
 
     if command is None:
         # the command that reproduces this output; --resume is left out since it does not change the bytes
@@ -87,60 +84,50 @@ def export_raw(
     info = DatasetInfo(seed=meta.get("seed"), command=command)
     meta_sha256 = hashlib.sha256((raw_dir / META_NAME).read_bytes()).hexdigest()
     stamp = json_bytes({"raw_meta_sha256": meta_sha256, "command": command})
-    work = _partial_dir(out, stamp, resume)
-    try:
+    with resumable_output_dir(out, stamp, resume) as work, _progress(progress) as bar:
         writers = _writers(work, formats, info, resume, meta, bop_depth_scale)
-        with _progress(progress) as bar:
-            task = bar.add_task(f"export {', '.join(formats)}", total=meta["frame_count"])
-            for index in range(meta["frame_count"]):
-                maps, labels = read_raw_frame(raw_dir, index)
-                lidar = read_raw_lidar(raw_dir, index)
-                for writer in writers:
-                    writer.write_frame(maps, labels, lidar)
-                bar.advance(task)
+        task = bar.add_task(f"export {', '.join(formats)}", total=meta["frame_count"])
+        for index in range(meta["frame_count"]):
+            maps, labels = read_raw_frame(raw_dir, index)
+            lidar, alone_masks = read_raw_lidar(raw_dir, index), read_raw_alone_masks(raw_dir, index)
+            for writer in writers:
+                writer.write_frame(maps, labels, lidar, alone_masks)
+            bar.advance(task)
         for writer in writers:
             writer.finish()
-    except BaseException:
-        if not resume:
-            shutil.rmtree(work, ignore_errors=True)
-        raise
-    (work / STAMP_NAME).unlink()
-    _replace(work, out)
     return out
 
 
 def write_raw_and_export(
-    out: str | Path, frames: Iterable[RenderedFrame], meta: dict, formats: list[str], progress: bool = True
+    out: str | Path,
+    frames: FrameSource,
+    meta: dict,
+    formats: list[str],
+    progress: bool = True,
+    resume: bool = False,
 ) -> Path:
     """Writes the raw dataset of `frames` to out/raw and its `formats` to out/<format>; the
     whole of `out` appears (or replaces an older one) only when all of it is written.
-    Manifests record the raw meta's command (the render that made them), not temporary paths."""
-    from nerfgen.atomic import atomic_output_dir
-    from nerfgen.writers.raw import write_raw_dataset
+    Manifests record the raw meta's command (the render that made them), not temporary paths.
+    `resume`: as nerfgen.writers.raw.write_raw_dataset (the export resumes as export_raw)."""
+    from nerfgen.writers.raw import raw_stamp, write_raw_frames
 
-    with atomic_output_dir(out) as tmp:
-        write_raw_dataset(tmp / "raw", frames, meta, progress)
-        export_raw(tmp / "raw", tmp / "export", formats, progress=progress, command=tuple(meta["command"]))
-        for fmt in formats:
-            os.replace(tmp / "export" / fmt, tmp / fmt)
-        (tmp / "export").rmdir()
+    with resumable_output_dir(out, raw_stamp(meta), resume) as work:
+        write_raw_frames(work / "raw", frames, meta, progress)
+        export_beside_raw(work, formats, resume, progress, tuple(meta["command"]))
     return Path(out)
 
 
-def _partial_dir(out: Path, stamp: bytes, resume: bool) -> Path:
-    work = out.absolute().parent / f".{out.name}.partial"
-    if resume and work.is_dir():
-        stamp_path = work / STAMP_NAME
-        if not stamp_path.is_file() or stamp_path.read_bytes() != stamp:
-            raise NerfgenError(work, "cannot resume: this partial export was made from another input or command")
-        return work
-    shutil.rmtree(work, ignore_errors=True)
-    try:
-        work.mkdir(parents=True)
-        (work / STAMP_NAME).write_bytes(stamp)
-    except OSError as e:
-        raise NerfgenError(work, f"cannot write output directory ({e.strerror or e})") from None
-    return work
+def export_beside_raw(
+    root: Path, formats: list[str], resume: bool = False, progress: bool = True, command: tuple[str, ...] | None = None
+) -> None:
+    """Exports the raw dataset root/raw to root/<format> for each of `formats` (resuming as
+    export_raw does); `command`: the command line recorded in the manifests."""
+    export_raw(root / "raw", root / "export", formats, resume, progress=progress, command=command)
+    for fmt in formats:  # export_raw owns (and replaces) its whole output directory: lift each format up
+        shutil.rmtree(root / fmt, ignore_errors=True)  # left by an interrupted earlier lift of the same bytes
+        os.replace(root / "export" / fmt, root / fmt)
+    (root / "export").rmdir()
 
 
 def _writers(work: Path, formats: list[str], info: DatasetInfo, resume: bool, meta: dict, bop_depth_scale: float):
@@ -168,18 +155,6 @@ def _scene_models(meta: dict) -> dict:
     if not scene or not Path(scene).is_file():
         return {}
     return models_from_gt_scene(load_scene(scene))
-
-
-def _replace(work: Path, out: Path) -> None:
-    """Renames the finished `work` to `out`, replacing an older `out` (as nerfgen.atomic does)."""
-    old = None
-    if out.exists():
-        old = work.parent / f".{out.name}.old"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-    os.replace(work, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _progress(enabled: bool):

@@ -8,20 +8,30 @@
     manifest.json
 
 Conventions (the devkit's, as its readme and computeBox3D.m define them):
-- Camera = our OpenCV camera (x right, y down, z forward); it is the rectified camera,
-  so R0_rect = I, and P0 = P1 = P2 = P3 = K [I | 0] (one camera, no stereo baseline).
+- Frames. KITTI projects a LiDAR point X by P2 R0_rect Tr_velo_to_cam X and a label
+  point Y (rectified camera frame) by P2 Y; its rectified camera is level (y down along
+  gravity), which a yaw-only box needs. Our reference camera is the rendering camera
+  (OpenCV: x right, y down, z forward); the rectified camera is that camera levelled:
+  same centre, z = its viewing direction made horizontal, y = world down (-z), x = y x z.
+  So R0_rect = rect-from-camera (the camera's pitch and roll), Tr_velo_to_cam =
+  camera-from-LiDAR, and P0 = P1 = P2 = P3 = K [R0_rect^T | 0] (one camera, no stereo
+  baseline). A level camera has R0_rect = I and P2 = K [I | 0]; a pitched one (an orbit
+  looking down at an object) keeps exact boxes, at the price of a P2 whose left 3x3 is
+  K R0_rect^T rather than K: read intrinsics from P2 only when R0_rect = I, or take them
+  from K = P2[:, :3] R0_rect. A camera looking straight down is levelled towards its
+  image top (as nerfgen.sensors.frames.ground_ego_poses levels the ego frame).
 - Pixel coordinates: KITTI (like OpenCV) puts pixel centres at integers, nerfgen at
   +0.5, so every KITTI pixel coordinate is ours - 0.5 (cx, cy in P and the 2D box).
 - Object frame: x along the length (heading), y down (height), z along the width. With
-  ry the rotation about the camera y axis, the heading is (cos ry, 0, -sin ry) in the
-  camera: ry = 0 faces the camera's +x (driving left to right), ry = +pi/2 faces the
+  ry the rotation about the rectified camera's y axis, the heading is (cos ry, 0, -sin ry)
+  there: ry = 0 faces the camera's +x (driving left to right), ry = +pi/2 faces the
   camera (-z), ry = -pi/2 drives away from it. Our object frame (x length, y width,
   z up) maps to KITTI's as (x, y, z) -> (x, -z, y).
-- location = bottom centre of the box: our box centre + (0, h/2, 0) in the camera, so
-  KITTI's reconstruction (centre = location - (0, h/2, 0)) reproduces our centre
-  exactly. KITTI has only a yaw: the box is exact when the object's up axis is the
-  camera's -y (level camera, upright object); otherwise ry is the heading projected
-  onto the camera x-z plane and the box is approximate.
+- location = bottom centre of the box in the rectified camera: our box centre + (0, h/2, 0),
+  so KITTI's reconstruction (centre = location - (0, h/2, 0)) reproduces our centre
+  exactly. KITTI has only a yaw about the rectified y (= world down): the box is exact
+  for an upright object (its up axis = world z), whatever the camera's pitch and roll;
+  for a tilted object ry is its heading projected onto the horizontal plane.
 - alpha = ry - atan2(x, z) (observation angle: equals ry for an object on the optical
   axis), wrapped to [-pi, pi).
 - 2D box: our `bbox_visible` (tight box of the visible mask pixels) - 0.5, clipped to
@@ -34,7 +44,7 @@ Conventions (the devkit's, as its readme and computeBox3D.m define them):
 - type: KITTI_TYPES below; every other class is 'Misc' (a labelled object KITTI does
   not evaluate; 'DontCare' marks unlabelled regions, which we do not have).
 - Tr_velo_to_cam: camera-from-LiDAR of the frame's scan; without a scan, a nominal
-  LiDAR at the camera centre with KITTI's axes (x forward, y left, z up).
+  level LiDAR at the camera centre with KITTI's axes (x forward = the rectified z, y left, z up).
   Tr_imu_to_velo = [I | 0] (no IMU).
 """
 from __future__ import annotations
@@ -45,6 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from nerfgen.labels.types import FrameLabels, FrameMaps, InstanceLabel, LidarScan
+from nerfgen.sensors.frames import FORWARD_CAMERA_TO_EGO, ground_ego_poses
 from nerfgen.writers.encode import png_bytes, rgb_u8
 from nerfgen.writers.info import DatasetInfo
 from nerfgen.writers.manifest import MANIFEST_NAME, manifest_bytes
@@ -65,9 +76,9 @@ OTHER_TYPE = "Misc"
 # Upper bounds of occlusion fraction for KITTI occluded levels 0 and 1 (see module doc).
 FULLY_VISIBLE_BELOW = 0.01
 PARTLY_OCCLUDED_BELOW = 0.5
-# camera-from-LiDAR rotation when the LiDAR axes (x forward, y left, z up) sit at the
-# camera centre: camera x = -lidar y, camera y = -lidar z, camera z = lidar x.
-NOMINAL_VELO_TO_CAM = np.array([[0.0, -1.0, 0.0, 0.0], [0.0, 0.0, -1.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
+# rectified-camera-from-LiDAR when a level LiDAR (ego axes: x forward, y left, z up) sits at
+# the camera centre: rect x = -lidar y, rect y = -lidar z, rect z = lidar x.
+NOMINAL_VELO_TO_RECT = np.linalg.inv(FORWARD_CAMERA_TO_EGO)[:3]
 
 
 def kitti_type(class_name: str) -> str:
@@ -85,13 +96,22 @@ def wrap_angle(a: float) -> float:
     return (a + math.pi) % (2.0 * math.pi) - math.pi
 
 
+def rect_from_camera(c2w: np.ndarray) -> np.ndarray:
+    """R0_rect [3,3]: the camera's axes -> the levelled camera's (module doc), whose axes are
+    those of the level ego frame under the camera (nerfgen.sensors.frames.ground_ego_poses)."""
+    c2w = np.asarray(c2w, dtype=np.float64)
+    level_to_world = ground_ego_poses(c2w[None])[0] @ FORWARD_CAMERA_TO_EGO
+    return level_to_world[:3, :3].T @ c2w[:3, :3]
+
+
 def kitti_box(instance: InstanceLabel, c2w: np.ndarray) -> tuple[float, float, float, float, float, float, float]:
     """(h, w, l, x, y, z, ry) of KITTI's 3D box: dimensions in metres, location the
-    bottom centre in the camera frame, ry the yaw about camera y (see module doc)."""
+    bottom centre in the rectified camera frame, ry the yaw about its y (see module doc)."""
     length, width, height = (float(v) for v in instance.size)
     box_to_cam = np.linalg.inv(c2w) @ instance.box_to_world
-    centre = box_to_cam[:3, 3]
-    heading = box_to_cam[:3, 0]  # the object's x (length) axis in the camera
+    box_to_rect = rect_from_camera(c2w) @ box_to_cam[:3]
+    centre = box_to_rect[:, 3]
+    heading = box_to_rect[:, 0]  # the object's x (length) axis in the rectified camera
     ry = wrap_angle(math.atan2(-heading[2], heading[0]))
     x, y, z = centre[0], centre[1] + height / 2.0, centre[2]
     return height, width, length, float(x), float(y), float(z), ry
@@ -116,17 +136,20 @@ def kitti_label_line(instance: InstanceLabel, labels: FrameLabels) -> str:
 
 
 def kitti_projection(labels: FrameLabels) -> np.ndarray:
-    """P2 [3,4] = K [I | 0] with KITTI's integer pixel centres (cx, cy shifted by -0.5)."""
-    return np.concatenate([integer_centre_K(labels), np.zeros((3, 1))], axis=1)
+    """P2 [3,4] = K [R0_rect^T | 0]: rectified camera -> pixels, with KITTI's integer pixel
+    centres (cx, cy shifted by -0.5)."""
+    camera_from_rect = rect_from_camera(labels.c2w).T
+    return integer_centre_K(labels) @ np.concatenate([camera_from_rect, np.zeros((3, 1))], axis=1)
 
 
 def kitti_calib_text(labels: FrameLabels, lidar: LidarScan | None) -> str:
     P = kitti_projection(labels)
+    rect = rect_from_camera(labels.c2w)
     if lidar is None:
-        velo_to_cam = NOMINAL_VELO_TO_CAM
+        velo_to_cam = rect.T @ NOMINAL_VELO_TO_RECT
     else:
         velo_to_cam = (np.linalg.inv(labels.c2w) @ lidar.sensor_to_world)[:3]
-    rows = [*((f"P{k}", P) for k in range(4)), ("R0_rect", np.eye(3)), ("Tr_velo_to_cam", velo_to_cam)]
+    rows = [*((f"P{k}", P) for k in range(4)), ("R0_rect", rect), ("Tr_velo_to_cam", velo_to_cam)]
     rows.append(("Tr_imu_to_velo", np.eye(3, 4)))
     return "".join(f"{name}: " + " ".join(f"{v:.12e}" for v in np.ravel(m)) + "\n" for name, m in rows)
 

@@ -11,9 +11,12 @@
     RAW/class/000000.png               uint8 class id (meta "classes"), 0 = none        ("masks")
     RAW/opacity/000000.npy             float32 [H,W] in [0,1]                           ("masks")
     RAW/correspondences/000000.npz     u, v float32 [H,W] in the next frame, valid bool ("correspondences")
+    RAW/alone/000000.npz               per instance in view, "<instance id>": bool [H,W] amodal mask
+                                       (the object rendered alone; BOP's mask/)          ("masks" + "boxes")
     RAW/lidar/000000.npz               LidarScan fields (points in the LiDAR frame), when a sweep is given
     RAW/pointcloud/000000.ply          the same sweep as binary PLY in world coordinates: x, y, z float32,
                                        intensity float32, ring, instance, class int32 (for viewers)
+    RAW/manifest.json                  tool version, seed, command, sha256 per file (nerfgen.writers.manifest)
 
 meta.json's "lidar" describes the LiDAR (name, beam elevations, azimuth resolution, range
 window, sensor_to_ego) or is null.
@@ -26,17 +29,18 @@ was not written: check `read_raw_meta(root)["outputs"]`.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
 from dataclasses import fields
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
-from nerfgen.atomic import atomic_output_dir
+from nerfgen.atomic import atomic_write_bytes, resumable_output_dir
 from nerfgen.errors import NerfgenError
 from nerfgen.gt.classes import CLASS_NAMES
 from nerfgen.labels.frames import RenderedFrame
@@ -45,11 +49,16 @@ from nerfgen.labels.serialize import labels_from_json, labels_to_json
 from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
 from nerfgen.sensors.lidar_specs import LidarSpec
 from nerfgen.writers.encode import json_bytes, npy_bytes, png_bytes, rgb_u8
+from nerfgen.writers.manifest import MANIFEST_NAME, manifest_bytes
 from nerfgen.writers.pointcloud import scan_world_ply_bytes
 
 OUTPUTS: tuple[str, ...] = ("rgb", "depth", "normals", "masks", "boxes", "correspondences")
 META_NAME = "meta.json"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: same arrays, same npz bytes
+
+FrameSource = Callable[[int], Iterable[RenderedFrame]]
+"""frames(first) yields the frames first, first + 1, ..., frame_count - 1 in order, e.g.
+`lambda first: render_frames(renderer, cameras, first=first)` or `lambda first: frames[first:]`."""
 
 
 def frame_name(index: int) -> str:
@@ -101,20 +110,51 @@ def raw_meta(
     }  # fmt: skip
 
 
-def write_raw_dataset(out: str | Path, frames: Iterable[RenderedFrame], meta: dict, progress: bool = True) -> Path:
+def write_raw_dataset(
+    out: str | Path, frames: FrameSource, meta: dict, progress: bool = True, resume: bool = False
+) -> Path:
     """Writes `frames` and `meta` (from `raw_meta`) to `out` atomically: the directory
-    appears, or replaces a previous one, only when every frame is written."""
-    with atomic_output_dir(out) as tmp, _progress(progress) as bar:
-        task = bar.add_task(f"render {Path(out).name}", total=meta["frame_count"])
-        count = 0
-        for frame in frames:
-            write_raw_frame(tmp, frame.maps, frame.labels, meta["outputs"], frame.correspondences, frame.lidar)
+    appears, or replaces a previous one, only when every frame is written. With `resume`,
+    an interrupted run (also with `resume`) of the same meta and scene file continues
+    (module doc)."""
+    with resumable_output_dir(out, raw_stamp(meta), resume) as work:
+        write_raw_frames(work, frames, meta, progress)
+    return Path(out)
+
+
+def raw_stamp(meta: dict) -> bytes:
+    """What a resumed render must share with the interrupted one: the meta (scene, seed,
+    command, outputs, instances, LiDAR) and the bytes of the scene file it names, when it exists."""
+    scene = meta.get("scene")
+    scene_sha256 = hashlib.sha256(Path(scene).read_bytes()).hexdigest() if scene and Path(scene).is_file() else None
+    return json_bytes({"meta": meta, "scene_sha256": scene_sha256})
+
+
+def write_raw_frames(root: Path, frames: FrameSource, meta: dict, progress: bool = True) -> None:
+    """Writes the frames missing in `root` (all, or those after the complete ones of an
+    interrupted run), then meta.json and manifest.json."""
+    first = complete_frames(root, meta["frame_count"])
+    with _progress(progress) as bar:
+        task = bar.add_task(f"render {root.name}", total=meta["frame_count"], completed=first)
+        count = first
+        for frame in frames(first):
+            write_raw_frame(
+                root, frame.maps, frame.labels, meta["outputs"], frame.correspondences, frame.lidar, frame.alone_masks
+            )
             count += 1
             bar.advance(task)
-        if count != meta["frame_count"]:
-            raise NerfgenError(out, f"meta announces {meta['frame_count']} frames, {count} were rendered")
-        (tmp / META_NAME).write_bytes(json_bytes(meta))
-    return Path(out)
+    if count != meta["frame_count"]:
+        raise NerfgenError(root, f"meta announces {meta['frame_count']} frames, {count} were rendered")
+    atomic_write_bytes(root / META_NAME, json_bytes(meta))
+    atomic_write_bytes(root / MANIFEST_NAME, manifest_bytes(root, meta.get("seed"), meta["command"]))
+
+
+def complete_frames(root: Path, frame_count: int) -> int:
+    """How many frames from 0 on are completely written in `root` (their labels file exists)."""
+    first = 0
+    while first < frame_count and (root / "labels" / f"{frame_name(first)}.json").is_file():
+        first += 1
+    return first
 
 
 def write_raw_frame(
@@ -124,10 +164,12 @@ def write_raw_frame(
     outputs: Sequence[str] = OUTPUTS,
     correspondences: tuple[np.ndarray, np.ndarray] | None = None,  # uv [H,W,2], valid [H,W]
     lidar: LidarScan | None = None,
+    alone_masks: dict[int, np.ndarray] | None = None,  # instance id -> [H,W] bool amodal mask
 ) -> None:
-    """Writes one frame's files (those of `outputs`, plus labels, lidar when given)."""
+    """Writes one frame's files (those of `outputs`, plus lidar when given), each atomically,
+    the labels last (a frame whose labels exist is complete)."""
     root, name = Path(root), frame_name(labels.index)
-    files = {f"labels/{name}.json": json_bytes(labels_to_json(labels), indent=None)}
+    files = {}
     if "rgb" in outputs:
         files[f"rgb/{name}.png"] = png_bytes(rgb_u8(maps.rgb))
     if "depth" in outputs:
@@ -144,13 +186,19 @@ def write_raw_frame(
         files[f"correspondences/{name}.npz"] = npz_bytes(
             {"u": uv[..., 0].astype(np.float32), "v": uv[..., 1].astype(np.float32), "valid": valid.astype(bool)}
         )
+    if "masks" in outputs and "boxes" in outputs and alone_masks is not None:
+        files[f"alone/{name}.npz"] = npz_bytes({str(i): alone_masks[i].astype(bool) for i in sorted(alone_masks)})
     if lidar is not None:
         files[f"lidar/{name}.npz"] = npz_bytes({f.name: np.asarray(getattr(lidar, f.name)) for f in fields(LidarScan)})
         files[f"pointcloud/{name}.ply"] = scan_world_ply_bytes(lidar)
+    files[f"labels/{name}.json"] = json_bytes(labels_to_json(labels), indent=None)
     for relpath, data in files.items():
         path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise NerfgenError(path.parent, f"cannot create directory ({e.strerror or e})") from None
+        atomic_write_bytes(path, data)
 
 
 def read_raw_meta(root: str | Path) -> dict:
@@ -204,6 +252,17 @@ def read_raw_correspondences(root: str | Path, index: int) -> tuple[np.ndarray, 
         return None
     arrays = _read_npz(path)
     return np.stack([arrays["u"], arrays["v"]], -1), arrays["valid"]
+
+
+def read_raw_alone_masks(root: str | Path, index: int) -> dict[int, np.ndarray] | None:
+    """Instance id -> [H,W] bool amodal mask of frame `index`, None if not written."""
+    path = Path(root) / "alone" / f"{frame_name(index)}.npz"
+    if not path.is_file():
+        return None
+    arrays = _read_npz(path)
+    if not all(key.isdigit() for key in arrays):
+        raise NerfgenError(path, f"keys must be instance ids, got {sorted(arrays)}")
+    return {int(key): mask.astype(bool) for key, mask in arrays.items()}
 
 
 def read_raw_lidar(root: str | Path, index: int) -> LidarScan | None:
