@@ -29,6 +29,7 @@ class AugmentCommand:
 
 
 def augment(command: tyro.conf.OmitArgPrefixes[AugmentCommand]) -> None:
+    """Insert objects into a reconstructed street and render a labelled drive."""
     from nerfgen.augment import augment as run_augment
     from nerfgen.augment import parse_assignments
 

@@ -27,6 +27,7 @@ class CaptureConfig:
 
 
 def capture(config: tyro.conf.OmitArgPrefixes[CaptureConfig]) -> None:
+    """Capture a bundled scene with exact ground truth into a nerfstudio dataset."""
     from nerfgen.gt import capture as capture_scene
 
     out = capture_scene(config.scene, config.out, config.views, config.width, config.height, config.seed)

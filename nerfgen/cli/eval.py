@@ -22,6 +22,7 @@ class EvalCommand:
 
 
 def run_eval(cmd: tyro.conf.OmitArgPrefixes[EvalCommand]) -> None:
+    """Evaluate a trained run: PSNR, SSIM, depth and normal errors, side-by-side images."""
     import torch
 
     from nerfgen.data import load_dataset

@@ -26,6 +26,7 @@ class ExportConfig:
 
 
 def export(config: tyro.conf.OmitArgPrefixes[ExportConfig]) -> None:
+    """Write a raw rendered dataset as KITTI, COCO, BOP or nerfstudio."""
     from nerfgen.writers.export import export_raw, parse_formats
 
     formats = parse_formats(config.format)

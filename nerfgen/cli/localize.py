@@ -32,6 +32,7 @@ class LocalizeCommand:
 
 
 def run_localize(cmd: tyro.conf.OmitArgPrefixes[LocalizeCommand]) -> None:
+    """Estimate a camera's (or an object's) pose by inverting a trained field."""
     import torch
 
     from nerfgen.atomic import atomic_write_bytes

@@ -69,6 +69,7 @@ class RenderConfig:
 
 
 def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
+    """Render a labelled dataset (camera, LiDAR) of a scene or composed scene file."""
     from nerfgen.errors import NerfgenError
     from nerfgen.labels import render_frames
     from nerfgen.writers.export import check_outputs, parse_formats, write_raw_and_export

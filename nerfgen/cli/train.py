@@ -33,6 +33,7 @@ class TrainCommand:
 
 
 def run_train(cmd: tyro.conf.OmitArgPrefixes[TrainCommand]) -> None:
+    """Train a radiance field (hash grid + tiny MLPs) on posed images."""
     from nerfgen.train import train_field
 
     trained = train_field(

@@ -24,6 +24,7 @@ class ViewCommand:
 
 
 def run_view(cmd: tyro.conf.OmitArgPrefixes[ViewCommand]) -> None:
+    """Render an orbit of a trained run as PNGs and an animated GIF."""
     import torch
 
     from nerfgen.data import load_dataset
