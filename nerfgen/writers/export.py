@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from nerfgen.errors import NerfgenError
+from nerfgen.progress import progress_bar
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.info import DatasetInfo
 
@@ -90,7 +91,7 @@ def export_raw(
     work = _partial_dir(out, stamp, resume)
     try:
         writers = _writers(work, formats, info, resume, meta, bop_depth_scale)
-        with _progress(progress) as bar:
+        with progress_bar(progress) as bar:
             task = bar.add_task(f"export {', '.join(formats)}", total=meta["frame_count"])
             for index in range(meta["frame_count"]):
                 maps, labels = read_raw_frame(raw_dir, index)
@@ -180,10 +181,3 @@ def _replace(work: Path, out: Path) -> None:
     os.replace(work, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _progress(enabled: bool):
-    from rich.console import Console
-    from rich.progress import Progress
-
-    return Progress(console=Console(stderr=True), disable=not enabled, transient=True)

@@ -38,6 +38,7 @@ from PIL import Image
 
 from nerfgen.atomic import atomic_output_dir
 from nerfgen.errors import NerfgenError
+from nerfgen.progress import progress_bar
 from nerfgen.gt.classes import CLASS_NAMES
 from nerfgen.labels.frames import RenderedFrame
 from nerfgen.labels.renderer import SceneInstance
@@ -104,7 +105,7 @@ def raw_meta(
 def write_raw_dataset(out: str | Path, frames: Iterable[RenderedFrame], meta: dict, progress: bool = True) -> Path:
     """Writes `frames` and `meta` (from `raw_meta`) to `out` atomically: the directory
     appears, or replaces a previous one, only when every frame is written."""
-    with atomic_output_dir(out) as tmp, _progress(progress) as bar:
+    with atomic_output_dir(out) as tmp, progress_bar(progress) as bar:
         task = bar.add_task(f"render {Path(out).name}", total=meta["frame_count"])
         count = 0
         for frame in frames:
@@ -160,6 +161,21 @@ def read_raw_meta(root: str | Path) -> dict:
     if missing:
         raise NerfgenError(path, f"not a raw nerfgen dataset: missing {missing}")
     return doc
+
+
+def read_raw_lidar_spec(root: str | Path) -> LidarSpec | None:
+    """The LiDAR that meta.json describes (as `raw_meta` wrote it), None when it has none."""
+    path = Path(root) / META_NAME
+    doc = read_raw_meta(root).get("lidar")
+    if doc is None:
+        return None
+    try:
+        return LidarSpec(
+            doc["name"], tuple(float(e) for e in doc["elevation_deg"]), float(doc["azimuth_resolution_deg"]),
+            float(doc["min_range"]), float(doc["max_range"]), np.asarray(doc["sensor_to_ego"], dtype=np.float64).reshape(4, 4),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError) as e:
+        raise NerfgenError(path, f"malformed 'lidar' ({type(e).__name__}: {e})") from None
 
 
 def read_raw_frame(root: str | Path, index: int) -> tuple[FrameMaps, FrameLabels]:
@@ -256,10 +272,3 @@ def _read_json(path: Path) -> dict:
         raise NerfgenError(path, f"cannot read ({e.strerror or e})") from None
     except json.JSONDecodeError as e:
         raise NerfgenError(path, f"invalid JSON ({e})") from None
-
-
-def _progress(enabled: bool):
-    from rich.console import Console
-    from rich.progress import Progress
-
-    return Progress(console=Console(stderr=True), disable=not enabled, transient=True)
