@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import tyro
 
@@ -40,7 +41,7 @@ class DemoConfig:
     """Width in pixels of the captured views (the training images)."""
     height: int = 150
     """Height in pixels of the captured views."""
-    train_steps: int = 1500
+    train_steps: int = 1000
     """Training steps per field (about 90-120 s each on 2 CPU cores)."""
     train_seconds: float | None = None
     """Also stop training a field after this many seconds; a binding deadline makes the fields
@@ -57,9 +58,10 @@ class DemoConfig:
     """LiDAR preset swept at every frame (KITTI mount, 1.73 m above the ground under the camera)."""
     lidar_azimuth_deg: float = 1.0
     """Degrees between LiDAR firings (the presets' 0.2 deg or finer cost 5x more on a CPU)."""
-    place_on_gt: bool = False
-    """Place the cars on the street's exact ground instead of the trained field's (for runs
-    with so little training that the field has no road surface yet, e.g. tests)."""
+    place_on: Literal["exact", "trained"] = "exact"
+    """Ground the cars are placed on: the street's exact one (its ground-truth scene), or the
+    trained street's, found by rays cast down through its density (which needs more training
+    than these budgets: above the road, space no camera saw is not empty yet)."""
     seed: int = 0
     """Seed of capture, training and placement; the same seed gives byte-identical datasets."""
 
@@ -154,7 +156,7 @@ def _augment(config: DemoConfig, runs: dict[str, Path], stages: list[StageResult
     parked = tuple(b.instance_id for b in load_scene(street).instances if b.class_name == "car")
     augment_config = AugmentConfig(
         frames=config.frames, width=config.frame_width, height=config.frame_height, seed=config.seed,
-        format="kitti,coco", remove=parked, place_on_gt=config.place_on_gt, correspondences=True, lidar=config.lidar,
+        format="kitti,coco", remove=parked, place_on_gt=config.place_on == "exact", correspondences=True, lidar=config.lidar,
         lidar_azimuth_deg=config.lidar_azimuth_deg,
         placement=PlacementConfig(n_objects=config.cars, min_box_height_px=config.frame_height * VISIBLE_HEIGHT_FRACTION),
     )  # fmt: skip
@@ -165,7 +167,7 @@ def _augment(config: DemoConfig, runs: dict[str, Path], stages: list[StageResult
     ground_error = max(abs(e) for e in result.ground_error_gt)
     stages.append(StageResult(
         f"place {len(result.placements)} cars",
-        f"on the {'exact' if config.place_on_gt else 'trained'} street's road ({len(parked)} parked cars cut out); "
+        f"on the {config.place_on} street's road ({len(parked)} parked cars cut out); "
         f"ground height vs exact: max {ground_error * 100:.1f} cm",
         seconds["load"] + seconds["place"], str(out / "placement.json"),
         {"cars": len(result.placements), "ground_error_max_m": ground_error},
