@@ -136,6 +136,9 @@ def main() -> None:
           f"3D boxes/poses exact: {'yes' if m['poses_exact'] == 1.0 else 'NO'}")
     print(f"{'metric':34s} {'measured':>10s}  target   ok")
     for name, value, op, target in rows:
+        if value is None:  # nothing to measure (e.g. no co-visible correspondences)
+            print(f"{name:34s} {'n/a':>10s}  {op}{target:<6g} NO")
+            continue
         ok = value <= target if op == "<=" else value >= target
         print(f"{name:34s} {value:10.4f}  {op}{target:<6g} {'yes' if ok else 'NO'}")
 
