@@ -182,12 +182,13 @@ def _render_row(config: DemoConfig, raw: Path, seconds: float) -> StageResult:
     from nerfgen.writers.raw import read_raw_lidar, read_raw_lidar_spec
 
     spec = read_raw_lidar_spec(raw)
-    points = [len(read_raw_lidar(raw, i).points_sensor) for i in range(config.frames)]
-    result = (
-        f"{config.frames} frames {config.frame_width}x{config.frame_height}: RGB, depth, normals, masks, boxes, "
-        f"correspondences; {spec.name} at {config.lidar_azimuth_deg:g} deg: {sum(points) / len(points):.0f} points per sweep"
-    )
-    return StageResult("render drive + LiDAR", result, seconds, str(raw), {"frames": config.frames, "lidar_points": sum(points)})
+    result = f"{config.frames} frames {config.frame_width}x{config.frame_height}: RGB, depth, normals, masks, boxes, correspondences"
+    metrics = {"frames": config.frames}
+    if spec is not None:
+        points = sum(len(read_raw_lidar(raw, i).points_sensor) for i in range(config.frames))
+        result += f"; {spec.name} every {spec.azimuth_resolution_deg:g} deg: {points / config.frames:.0f} points per sweep"
+        metrics["lidar_points"] = points
+    return StageResult("render drive + LiDAR", result, seconds, str(raw), metrics)
 
 
 def _compare(dataset_dir: Path) -> list[StageResult]:
@@ -197,33 +198,36 @@ def _compare(dataset_dir: Path) -> list[StageResult]:
     errors = compare_with_twin(dataset_dir / "raw", dataset_dir / "scene.yaml")
     seconds = time.perf_counter() - t0
     m = errors.summary()
-    pick = lambda *keys: {k: m[k] for k in keys}  # noqa: E731
     return [
         StageResult("exact twin", "the same frames and sweeps ray cast on the ground-truth scenes", seconds, str(dataset_dir / "scene.yaml")),
         StageResult(
             "  depth, normals",
             f"depth AbsRel {_num(m['depth_abs_rel'], '.3f')}, normal median {_num(m['normal_median_deg'], '.1f')} deg",
-            None, "", pick("depth_abs_rel", "normal_median_deg"),
+            None, "", _subset(m, "depth_abs_rel", "normal_median_deg"),
         ),
         StageResult(
             "  masks, boxes",
             f"mask IoU mean {_num(m['mask_iou_mean'], '.3f')} (min {_num(m['mask_iou_min'], '.3f')}, {len(errors.mask_iou)} "
             f"instance views), 2D box IoU {_num(m['box_iou_mean'], '.3f')}, 3D boxes/poses exact: {'yes' if m['poses_exact'] == 1.0 else 'NO'}",
-            None, "", pick("mask_iou_mean", "mask_iou_min", "box_iou_mean", "poses_exact", "occlusion_error_max", "truncation_error_max"),
+            None, "", _subset(m, "mask_iou_mean", "mask_iou_min", "box_iou_mean", "poses_exact", "occlusion_error_max", "truncation_error_max"),
         ),
         StageResult(
             "  correspondences",
             f"EPE median {_num(m['correspondence_epe_median_px'], '.2f')} px, PCK@3px {_num(m['correspondence_pck_3px'], '.3f')}, "
             f"visibility accuracy {_num(m['visibility_accuracy'], '.3f')}",
-            None, "", pick("correspondence_epe_median_px", "correspondence_pck_3px", "visibility_accuracy"),
+            None, "", _subset(m, "correspondence_epe_median_px", "correspondence_pck_3px", "visibility_accuracy"),
         ),
         StageResult(
             "  LiDAR",
             f"range error median {_num(m['lidar_range_error_median_m'], '.3f')} m ({_num(m['lidar_range_rel_median'], '.1%')}), "
             f"drop agreement {_num(m['lidar_drop_agreement'], '.3f')}",
-            None, "", pick("lidar_range_error_median_m", "lidar_range_rel_median", "lidar_drop_agreement"),
+            None, "", _subset(m, "lidar_range_error_median_m", "lidar_range_rel_median", "lidar_drop_agreement"),
         ),
     ]  # fmt: skip
+
+
+def _subset(metrics: dict, *keys: str) -> dict:
+    return {k: metrics[k] for k in keys}
 
 
 def _num(value: float | None, spec: str) -> str:

@@ -24,11 +24,11 @@ from nerfgen.atomic import atomic_output_dir
 from nerfgen.cameras import Cameras
 from nerfgen.data import holdout_split, write_transforms
 from nerfgen.errors import NerfgenError
-from nerfgen.progress import progress_bar
 from nerfgen.gt.build import GTScene, load_scene
 from nerfgen.gt.classes import CLASS_NAMES
 from nerfgen.gt.render import GTFrames, render_gt
 from nerfgen.gt.rig import rig_cameras
+from nerfgen.progress import progress_bar
 
 VIEWS_PER_BATCH = 20  # views ray-cast together: few Embree calls, bounded memory
 WRITER_THREADS = 4  # PNG/npy encoding releases the GIL

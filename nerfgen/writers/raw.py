@@ -38,12 +38,12 @@ from PIL import Image
 
 from nerfgen.atomic import atomic_output_dir
 from nerfgen.errors import NerfgenError
-from nerfgen.progress import progress_bar
 from nerfgen.gt.classes import CLASS_NAMES
 from nerfgen.labels.frames import RenderedFrame
 from nerfgen.labels.renderer import SceneInstance
 from nerfgen.labels.serialize import labels_from_json, labels_to_json
 from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
+from nerfgen.progress import progress_bar
 from nerfgen.sensors.lidar_specs import LidarSpec
 from nerfgen.writers.encode import json_bytes, npy_bytes, png_bytes, rgb_u8
 from nerfgen.writers.pointcloud import scan_world_ply_bytes
