@@ -42,7 +42,7 @@ class DemoConfig:
     height: int = 150
     """Height in pixels of the captured views."""
     train_steps: int = 1000
-    """Training steps per field (about 90-120 s each on 2 CPU cores)."""
+    """Training steps per field (measured on 2 busy CPU cores: street ~120 s, car ~55 s)."""
     train_seconds: float | None = None
     """Also stop training a field after this many seconds; a binding deadline makes the fields
     (and everything rendered from them) differ from run to run."""
