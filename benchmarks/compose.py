@@ -26,6 +26,7 @@ import torch
 import yaml
 
 from nerfgen.cameras import Cameras, focal_from_fov, look_at
+from nerfgen.evaluate import LabelErrors
 from nerfgen.gt import GTRenderer, capture, load_scene
 from nerfgen.labels import correspondences, correspondences_from_weights, frame_labels
 from nerfgen.scene import NeuralSceneRenderer, composed_gt_scene, load_composed_scene, load_composed_scene_spec
@@ -36,7 +37,6 @@ SCENES = Path(__file__).resolve().parent.parent / "scenes"
 NEW_CARS = [((-6.0, -1.0, 0.0), 10.0), ((3.0, 1.2, 0.0), 190.0), ((13.0, -1.0, 0.0), -15.0)]  # (position, yaw)
 HOLE_MARGIN = np.array([0.15, 0.05, 0.15])  # m around each parked car (y: the kerb is 0.0-0.1 m away)
 HOLE_BOTTOM = 0.03  # m: keeps the road surface and lane markings (top at 0.01 m)
-MIN_PIXELS = 20  # instances with fewer visible ground-truth pixels are not scored for masks/boxes
 
 
 def train_once(scene: str, work: Path, seconds: float, views: int, size: tuple[int, int]) -> Path:
@@ -83,19 +83,6 @@ def new_views(n: int, width: int, height: int) -> Cameras:
     return Cameras.create(look_at(eyes, targets), focal, focal, width / 2, height / 2, width, height)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max((a | b).sum(), 1))
-
-
-def box_iou(a, b) -> float:
-    if a is None or b is None:
-        return float(a is None and b is None)
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return float(w * h / union)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", type=Path, default=Path("/tmp/nerfgen_compose"))
@@ -113,59 +100,45 @@ def main() -> None:
     neural, exact = NeuralSceneRenderer(load_composed_scene(spec)), GTRenderer(composed_gt_scene(spec))
     cams = new_views(args.views, args.width, args.height)
 
-    abs_rel, angles, mask_iou, bbox_iou, occ_err, trunc_err = [], [], [], [], [], []
-    epe, vis_acc = [], []
-    images, gt_maps = [], []
+    errors = LabelErrors()
+    images, exact_maps = [], []
     t0 = time.perf_counter()
     for i in range(len(cams)):
         image = neural.render_image(cams, i)
         a, b = image.frame_maps(), exact.render(cams, i)
-        images.append((image, a))
-        gt_maps.append(b)
-        both = (a.depth_z > 0) & (b.depth_z > 0)
-        abs_rel.append(np.abs(a.depth_z - b.depth_z)[both] / b.depth_z[both])
-        cos = np.clip((a.normals_world * b.normals_world).sum(-1)[both], -1, 1)
-        angles.append(np.degrees(np.arccos(cos)))
-        la = {l.instance_id: l for l in frame_labels(neural, cams, i, a).instances}
-        lb = {l.instance_id: l for l in frame_labels(exact, cams, i, b).instances}
-        for k, lab in lb.items():
-            for key in ("size", "box_to_world", "obj_to_world", "obj_to_cam", "corners_world"):
-                np.testing.assert_array_equal(getattr(la[k], key), getattr(lab, key))  # 3D boxes/poses exact
-            if lab.px_alone > 0:
-                occ_err.append(abs(la[k].occlusion - lab.occlusion))
-                trunc_err.append(abs(la[k].truncation - lab.truncation))
-            if lab.px_visible >= MIN_PIXELS:
-                mask_iou.append(iou(a.instance == k, b.instance == k))
-                bbox_iou.append(box_iou(la[k].bbox_visible, lab.bbox_visible))
+        errors.add_frame(a, frame_labels(neural, cams, i, a), b, frame_labels(exact, cams, i, b))
+        images.append(image)
+        exact_maps.append(b)
     t_render = time.perf_counter() - t0
     generator = torch.Generator().manual_seed(0)
     for i in range(len(cams) - 1):
-        (image, _), (_, maps_b) = images[i], images[i + 1]
-        s = image.samples
-        uv, valid = correspondences_from_weights(cams, i, i + 1, s.ray_indices, s.t_starts, s.t_ends, s.offsets, image.weights, maps_b.depth_z, generator)
-        uv_gt, valid_gt = correspondences(cams, i, i + 1, gt_maps[i].depth_z, gt_maps[i + 1].depth_z)
-        co = valid & valid_gt
-        epe.append(np.linalg.norm(uv[co] - uv_gt[co], axis=-1))
-        has = gt_maps[i].depth_z > 0
-        vis_acc.append((valid == valid_gt)[has])
+        s, depth_next = images[i].samples, images[i + 1].depth_z.numpy()
+        rendered = correspondences_from_weights(cams, i, i + 1, s.ray_indices, s.t_starts, s.t_ends, s.offsets, images[i].weights, depth_next, generator)
+        exact_pairs = correspondences(cams, i, i + 1, exact_maps[i].depth_z, exact_maps[i + 1].depth_z)
+        errors.add_correspondences(rendered, exact_pairs, exact_maps[i].depth_z)
 
-    epe_all = np.concatenate(epe)
+    m = errors.summary()
     rows = [
-        ("depth AbsRel (mean)", float(np.concatenate(abs_rel).mean()), "<=", 0.02),
-        ("normal angle median (deg)", float(np.median(np.concatenate(angles))), "<=", 10.0),
-        ("instance mask IoU (mean)", float(np.mean(mask_iou)), ">=", 0.90),
-        ("instance mask IoU (min)", float(np.min(mask_iou)), ">=", 0.90),
-        ("visible 2D box IoU (mean)", float(np.mean(bbox_iou)), ">=", 0.90),
-        ("correspondence EPE median (px)", float(np.median(epe_all)), "<=", 1.0),
-        ("correspondence PCK@3px", float((epe_all <= 3.0).mean()), ">=", 0.95),
-        ("visibility accuracy", float(np.concatenate(vis_acc).mean()), ">=", 0.95),
-        ("occlusion |error| (max)", float(np.max(occ_err)), "<=", 0.05),
-        ("truncation |error| (max)", float(np.max(trunc_err)), "<=", 0.05),
+        ("depth AbsRel (mean)", m["depth_abs_rel"], "<=", 0.02),
+        ("normal angle median (deg)", m["normal_median_deg"], "<=", 10.0),
+        ("instance mask IoU (mean)", m["mask_iou_mean"], ">=", 0.90),
+        ("instance mask IoU (min)", m["mask_iou_min"], ">=", 0.90),
+        ("visible 2D box IoU (mean)", m["box_iou_mean"], ">=", 0.90),
+        ("correspondence EPE median (px)", m["correspondence_epe_median_px"], "<=", 1.0),
+        ("correspondence PCK@3px", m["correspondence_pck_3px"], ">=", 0.95),
+        ("visibility accuracy", m["visibility_accuracy"], ">=", 0.95),
+        ("occlusion |error| (max)", m["occlusion_error_max"], "<=", 0.05),
+        ("truncation |error| (max)", m["truncation_error_max"], "<=", 0.05),
     ]
-    print(f"\n{len(cams)} new views {args.width}x{args.height}, {len(mask_iou)} scored instance views, "
-          f"{len(epe_all)} co-visible correspondences; neural+labels render {t_render:.0f} s; 3D boxes/poses exact: yes")
+    pairs = sum(len(e) for e in errors.endpoint_error)
+    print(f"\n{len(cams)} new views {args.width}x{args.height}, {len(errors.mask_iou)} scored instance views, "
+          f"{pairs} co-visible correspondences; neural+labels render {t_render:.0f} s; "
+          f"3D boxes/poses exact: {'yes' if m['poses_exact'] == 1.0 else 'NO'}")
     print(f"{'metric':34s} {'measured':>10s}  target   ok")
     for name, value, op, target in rows:
+        if value is None:  # nothing to measure (e.g. no co-visible correspondences)
+            print(f"{name:34s} {'n/a':>10s}  {op}{target:<6g} NO")
+            continue
         ok = value <= target if op == "<=" else value >= target
         print(f"{name:34s} {value:10.4f}  {op}{target:<6g} {'yes' if ok else 'NO'}")
 

@@ -38,20 +38,10 @@ from compose import SCENES, train_once  # benchmarks/compose.py: capture + train
 from nerfgen.gt import load_scene
 from nerfgen.scene import NeuralSceneRenderer, load_composed_scene
 from nerfgen.sensors.frames import ego_poses
-from nerfgen.sensors.lidar import HDL64E, beam_indices, lidar_scan_gt
+from nerfgen.sensors.lidar import HDL64E, beam_ranges, lidar_scan_gt
 from nerfgen.sensors.trajectories import drive
 
 LANE = [[-20.0, -1.75], [20.0, -1.75]]  # the drive-by lane of scenes/street.yaml
-
-
-def per_beam(spec, scan) -> tuple[np.ndarray, np.ndarray]:
-    """(returned [n] bool, range [n] metres) over every beam of the sweep, in firing order."""
-    n = spec.n_beams * spec.n_azimuth
-    returned, range_ = np.zeros(n, bool), np.zeros(n)
-    beam = beam_indices(spec, scan)
-    returned[beam] = True
-    range_[beam] = np.linalg.norm(scan.points_sensor.astype(np.float64), axis=1)
-    return returned, range_
 
 
 def main() -> None:
@@ -79,8 +69,8 @@ def main() -> None:
         t0 = time.perf_counter()
         scan = neural.render_lidar(spec, sensor_to_world)
         seconds = time.perf_counter() - t0
-        a_ret, a_range = per_beam(spec, scan)
-        b_ret, b_range = per_beam(spec, lidar_scan_gt(street, spec, sensor_to_world))
+        a_ret, a_range = beam_ranges(spec, scan)
+        b_ret, b_range = beam_ranges(spec, lidar_scan_gt(street, spec, sensor_to_world))
         both = a_ret & b_ret
         rel = np.abs(a_range - b_range)[both] / b_range[both]
         near = b_range[both] < 20.0

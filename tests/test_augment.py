@@ -103,3 +103,21 @@ def test_bad_object_lists_are_one_line_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["augment", str(SCENES / "street.yaml"), "--objects", f"spaceship={SCENES / 'car.yaml'}", "--out", str(tmp_path / "a")])
     assert "unknown class 'spaceship'" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
+def test_lidar_and_correspondences_compare_exactly_with_the_twin(tmp_path):
+    """Exact assets render their own twin: every error against it is zero."""
+    from nerfgen.evaluate import compare_with_twin
+    from nerfgen.writers.raw import read_raw_correspondences, read_raw_lidar
+
+    out = tmp_path / "aug"
+    run(out, "--n-objects", "2", "--lidar", "vlp16", "--lidar-azimuth-deg", "20", "--correspondences")
+    meta = read_raw_meta(out / "raw")
+    assert meta["lidar"]["azimuth_resolution_deg"] == 20.0 and "correspondences" in meta["outputs"]
+    assert "None" not in meta["command"] and meta["command"][meta["command"].index("--lidar") + 1] == "vlp16"
+    assert len(read_raw_lidar(out / "raw", 0).points_sensor) > 0 and read_raw_correspondences(out / "raw", 0) is not None
+    assert sorted(p.name for p in (out / "kitti/training/velodyne").iterdir()) == ["000000.bin", "000001.bin", "000002.bin"]
+    m = compare_with_twin(out / "raw", out / "scene.yaml", progress=False).summary()
+    assert m["depth_abs_rel"] == 0.0 and m["poses_exact"] == 1.0 and m["visibility_accuracy"] == 1.0
+    assert m["lidar_drop_agreement"] == 1.0 and m["lidar_range_error_median_m"] == 0.0
+    assert m["mask_iou_min"] == m["box_iou_mean"] == 1.0 and m["correspondence_epe_median_px"] == 0.0

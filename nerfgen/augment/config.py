@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nerfgen.sensors.lidar_choice import LidarChoice
+
 
 @dataclass(frozen=True)
 class PlacementConfig:
@@ -67,6 +69,16 @@ class AugmentConfig:
     exact: bool = False
     """Place on and render the exact twin (every asset's ground-truth scene) instead of the
     trained fields; implied when every asset is a ground-truth scene YAML."""
+    place_on_gt: bool = False
+    """Place on the background's ground-truth scene (--gt background=SCENE.yaml) while rendering
+    the trained fields: for a background trained too briefly to have a road surface yet."""
+    correspondences: bool = False
+    """Also write dense correspondences from each frame to the next (raw/correspondences/)."""
+    lidar: LidarChoice = "none"
+    """A LiDAR sweep per frame (Velodyne preset) from KITTI's mount, 1.73 m above the ground
+    under each camera (as `nerfgen render --lidar`): raw lidar/ and pointcloud/, KITTI velodyne/."""
+    lidar_azimuth_deg: float | None = None
+    """Degrees between LiDAR firings instead of the preset's (e.g. 1.0 for a quick, sparse sweep)."""
     preview_rows: int = 4
     """Frames shown in preview.png."""
     placement: PlacementConfig = PlacementConfig()

@@ -9,7 +9,7 @@ Output layout (appears, or replaces an older OUT, only when complete):
 
     OUT/scene.yaml        the composed scene rendered (absolute asset paths)
     OUT/placement.json    placements, road plane, drive path, seed (+ ground error vs ground truth)
-    OUT/raw/              raw dataset (nerfgen.writers.raw)
+    OUT/raw/              raw dataset (nerfgen.writers.raw), with correspondences and LiDAR sweeps when asked
     OUT/<format>/         each requested format (nerfgen.writers.export), with manifest.json
     OUT/preview.png       contact sheet: RGB with 2D/3D boxes, depth, normals
 """
@@ -58,7 +58,7 @@ class AugmentResult:
     placements: list[Placement]
     ground: Ground
     ground_error_gt: list[float] | None  # m, snapped height - exact ground height per object, when ground truth is known
-    seconds: dict[str, float]  # wall time of each stage: load, place, render (frames + labels + raw), export, preview
+    seconds: dict[str, float]  # wall time of each stage: load, place, render (frames + labels + LiDAR + raw), export, preview
 
 
 def augment(
@@ -88,7 +88,7 @@ def augment(
     exact = config.exact or all(a.is_gt for a in [base.background.asset, *(o.asset for o in base.objects)])
     holes = [hole_around(b) for b in _removed(base, config.remove)]
     background_spec = parse_composed_scene(base.path, {"background": {**asset_doc(base.background.asset), "holes": holes}})
-    probe = _probe(background_spec, exact, load_asset, config)
+    probe = _probe(background_spec, exact or config.place_on_gt, load_asset, config)
     road = Road(parse_path(config.path), *_eye(background_spec)) if config.path else road_from_rig(default_rig(background_spec), background)
     cameras = road.cameras(config.frames, config.width, config.height)
     kinds = [ObjectKind(o.class_name, o.asset, _asset_box(o.asset, base.path, load_asset)) for o in base.objects]
@@ -105,14 +105,25 @@ def augment(
 
     from nerfgen.labels import render_frames
     from nerfgen.atomic import resumable_output_dir
+    from nerfgen.sensors.frames import mounted_on_ground_ego
+    from nerfgen.sensors.lidar_specs import chosen_lidar
     from nerfgen.writers.export import export_beside_raw
     from nerfgen.writers.raw import raw_meta, write_raw_frames
+
+    lidar = chosen_lidar(config.lidar, azimuth_deg=config.lidar_azimuth_deg)
+    lidar_poses = None if lidar is None else mounted_on_ground_ego(cameras.c2w.double().numpy(), lidar.sensor_to_ego)
+    outputs = RAW_OUTPUTS + (("correspondences",) if config.correspondences else ())
+
+    def frames(first: int):
+        return render_frames(
+            renderer, cameras, correspondences=config.correspondences, lidar=lidar, lidar_poses=lidar_poses, first=first
+        )
 
     with resumable_output_dir(out) as stage:
         (stage / SCENE_NAME).write_text(yaml.safe_dump(doc, sort_keys=False))
         (stage / "placement.json").write_bytes(json_bytes(report))
-        meta = raw_meta(renderer.instances(), len(cameras), RAW_OUTPUTS, None, config.seed, command)
-        write_raw_frames(stage / "raw", lambda first: render_frames(renderer, cameras, first=first), meta)
+        meta = raw_meta(renderer.instances(), len(cameras), outputs, None, config.seed, command, lidar)
+        write_raw_frames(stage / "raw", frames, meta)
         clock.lap("render")
         export_beside_raw(stage, formats, progress=False, command=tuple(command))
         clock.lap("export")

@@ -55,6 +55,8 @@ def _command_line(command: AugmentCommand) -> tuple[str, ...]:
     for config in (command.config, command.config.placement):
         for f in fields(config):
             value, flag = getattr(config, f.name), f.name.replace("_", "-")
+            if value is None:
+                continue
             if isinstance(value, bool):
                 args.append(f"--{flag}" if value else f"--no-{flag}")
             elif isinstance(value, tuple):

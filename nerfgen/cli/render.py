@@ -19,6 +19,8 @@ from typing import Literal
 
 import tyro
 
+from nerfgen.sensors.lidar_choice import LidarChoice
+
 DEFAULT_OUTPUTS = "rgb,depth,normals,masks,boxes"
 
 
@@ -53,7 +55,7 @@ class RenderConfig:
     exact: bool = False
     """Composed scenes only: ray cast their exact twin (the assets' ground-truth `gt` scenes at
     the same poses) instead of rendering the fields."""
-    lidar: Literal["none", "vlp16", "hdl32e", "hdl64e"] = "none"
+    lidar: LidarChoice = "none"
     """A LiDAR sweep per frame (Velodyne preset, nerfgen.sensors.lidar_specs) rendered by the same
     renderer: raw lidar/*.npz (LiDAR frame) and pointcloud/*.ply (world), KITTI velodyne/*.bin."""
     lidar_mount: tuple[float, float, float, float, float, float] | None = None
@@ -72,6 +74,7 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     """Render a labelled dataset (camera, LiDAR) of a scene or composed scene file."""
     from nerfgen.errors import NerfgenError
     from nerfgen.labels import render_frames
+    from nerfgen.sensors.lidar_specs import chosen_lidar
     from nerfgen.writers.export import check_outputs, parse_formats, write_raw_and_export
     from nerfgen.writers.raw import raw_meta, write_raw_dataset
 
@@ -81,7 +84,7 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     outputs = [o.strip() for o in config.outputs.split(",") if o.strip()]
     formats = parse_formats(config.format) if config.format else []
     check_outputs(formats, outputs, None)  # before rendering anything
-    lidar = _lidar_spec(config)
+    lidar = chosen_lidar(config.lidar, config.lidar_mount, config.lidar_azimuth_deg)
     renderer, rig = _renderer(config)
     if config.trajectory == "rig":
         from nerfgen.gt import rig_cameras
@@ -92,9 +95,9 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     meta = raw_meta(renderer.instances(), len(cameras), outputs, str(config.scene), config.seed, _command(config), lidar)
     lidar_poses = None
     if lidar is not None:
-        from nerfgen.sensors.frames import ground_ego_poses
+        from nerfgen.sensors.frames import mounted_on_ground_ego
 
-        lidar_poses = ground_ego_poses(cameras.c2w.double().numpy()) @ lidar.sensor_to_ego
+        lidar_poses = mounted_on_ground_ego(cameras.c2w.double().numpy(), lidar.sensor_to_ego)
 
     def frames(first: int):
         return render_frames(
@@ -107,24 +110,6 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     else:
         out = write_raw_dataset(config.out, frames, meta, resume=config.resume)
     print(f"wrote {len(cameras)} frames of {config.scene} to {out}")
-
-
-def _lidar_spec(config: RenderConfig):
-    """The LidarSpec of --lidar (None for none) on --lidar-mount, with --lidar-azimuth-deg."""
-    import dataclasses
-
-    from nerfgen.sensors.frames import mount
-    from nerfgen.sensors.lidar_specs import HDL32E, HDL64E, VLP16
-
-    if config.lidar == "none":
-        return None
-    spec = {"vlp16": VLP16, "hdl32e": HDL32E, "hdl64e": HDL64E}[config.lidar]
-    if config.lidar_mount is not None:
-        x, y, z, roll, pitch, yaw = config.lidar_mount
-        spec = dataclasses.replace(spec, sensor_to_ego=mount((x, y, z), roll, pitch, yaw))
-    if config.lidar_azimuth_deg is not None:
-        spec = dataclasses.replace(spec, azimuth_resolution_deg=config.lidar_azimuth_deg)
-    return spec
 
 
 def _renderer(config: RenderConfig):

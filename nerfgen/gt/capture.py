@@ -28,6 +28,7 @@ from nerfgen.gt.build import GTScene, load_scene
 from nerfgen.gt.classes import CLASS_NAMES
 from nerfgen.gt.render import GTFrames, render_gt
 from nerfgen.gt.rig import rig_cameras
+from nerfgen.progress import progress_bar
 
 VIEWS_PER_BATCH = 20  # views ray-cast together: few Embree calls, bounded memory
 WRITER_THREADS = 4  # PNG/npy encoding releases the GIL
@@ -59,7 +60,7 @@ def capture(
     with atomic_output_dir(out) as tmp:
         for layer in LAYERS:
             (tmp / layer).mkdir()
-        with ThreadPoolExecutor(WRITER_THREADS) as pool, _progress(progress) as bar:
+        with ThreadPoolExecutor(WRITER_THREADS) as pool, progress_bar(progress) as bar:
             task = bar.add_task(f"capture {scene.spec.name}", total=views)
             writes = []
             for start in range(0, views, VIEWS_PER_BATCH):
@@ -76,11 +77,6 @@ def capture(
     return Path(out)
 
 
-def _progress(enabled: bool):
-    from rich.console import Console
-    from rich.progress import Progress
-
-    return Progress(console=Console(stderr=True), disable=not enabled, transient=True)
 
 
 def _write_frame(root: Path, name: str, frames: GTFrames, k: int) -> None:

@@ -13,7 +13,7 @@ from nerfgen.labels.correspondences import (
     flow,
     sample_ray_distances,
 )
-from nerfgen.labels.frames import RenderedFrame, render_frames
+from nerfgen.labels.frames import RenderedFrame, cameras_of, render_frames
 from nerfgen.labels.instances import crop_camera, frame_labels, frame_labels_and_alone_masks
 from nerfgen.labels.renderer import FrameRenderer, SceneInstance
 from nerfgen.labels.serialize import instance_from_json, instance_to_json, labels_from_json, labels_to_json
@@ -29,6 +29,7 @@ __all__ = [
     "LidarScan",
     "RenderedFrame",
     "SceneInstance",
+    "cameras_of",
     "correspondences",
     "correspondences_from_weights",
     "crop_camera",

@@ -4,7 +4,8 @@ consume what this yields."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
@@ -67,3 +68,20 @@ def render_frames(
         previous = frame
     if previous is not None:
         yield previous
+
+
+def cameras_of(labels: Sequence[FrameLabels], path: Path | None = None) -> Cameras:
+    """The cameras of labelled frames (one distortion model), e.g. to render them again;
+    `path` is named in the error when their poses are invalid."""
+    return Cameras.create(
+        c2w=np.stack([f.c2w for f in labels]),
+        fx=[f.fx for f in labels],
+        fy=[f.fy for f in labels],
+        cx=[f.cx for f in labels],
+        cy=[f.cy for f in labels],
+        width=[f.width for f in labels],
+        height=[f.height for f in labels],
+        distortion=labels[0].distortion,
+        dist_coeffs=np.stack([np.asarray(f.dist_coeffs, dtype=np.float32) for f in labels]),
+        path=path,
+    )

@@ -59,6 +59,12 @@ def ground_ego_poses(c2w: np.ndarray) -> np.ndarray:
     return out
 
 
+def mounted_on_ground_ego(c2w: np.ndarray, sensor_to_ego: np.ndarray) -> np.ndarray:
+    """Sensor-to-world [N,4,4] of a sensor mounted at sensor_to_ego [4,4] (e.g. a LiDAR,
+    `mount`) on the level vehicle under each OpenCV camera pose c2w [N,4,4] (`ground_ego_poses`)."""
+    return ground_ego_poses(c2w) @ np.asarray(sensor_to_ego, dtype=np.float64)
+
+
 def rotate(vectors: np.ndarray, rotation: np.ndarray) -> np.ndarray:
     """rotation [3,3] applied to vectors [N,3]. einsum rather than `@`: numpy's threaded
     BLAS matmul of [N,3] x [3,3] runs ~50x slower when the cores are busy (measured here)."""

@@ -33,7 +33,7 @@ from nerfgen.sensors.lidar_specs import HDL32E, HDL64E, LIDAR_PRESETS, VLP16, Li
 
 __all__ = [
     "HDL32E", "HDL64E", "LIDAR_PRESETS", "VLP16", "LidarRays", "LidarSpec",
-    "beam_directions", "beam_indices", "intensity_proxy", "lidar_rays", "lidar_scan", "lidar_scan_gt",
+    "beam_directions", "beam_indices", "beam_ranges", "intensity_proxy", "lidar_rays", "lidar_scan", "lidar_scan_gt",
 ]  # fmt: skip
 
 LUMINANCE = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709
@@ -66,6 +66,18 @@ def beam_indices(spec: LidarSpec, scan: LidarScan) -> np.ndarray:
     x, y = scan.points_sensor[:, 0].astype(np.float64), scan.points_sensor[:, 1].astype(np.float64)
     step = np.rint(np.arctan2(y, x) * spec.n_azimuth / (2 * np.pi)).astype(np.int64) % spec.n_azimuth
     return step * spec.n_beams + scan.ring
+
+
+def beam_ranges(spec: LidarSpec, scan: LidarScan) -> tuple[np.ndarray, np.ndarray]:
+    """(returned [n] bool, range [n] float64 metres, 0 where dropped) over every beam of a
+    sweep of `spec` in firing order, n = n_azimuth * n_beams: two sweeps of one spec from
+    one pose compare beam by beam."""
+    n = spec.n_beams * spec.n_azimuth
+    returned, range_ = np.zeros(n, bool), np.zeros(n)
+    beam = beam_indices(spec, scan)
+    returned[beam] = True
+    range_[beam] = np.linalg.norm(scan.points_sensor.astype(np.float64), axis=1)
+    return returned, range_
 
 
 def lidar_rays(spec: LidarSpec, sensor_to_world: np.ndarray) -> LidarRays:

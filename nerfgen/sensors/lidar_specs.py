@@ -25,12 +25,14 @@ ego origin on the ground. Change any field with `dataclasses.replace(HDL64E, ...
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from nerfgen.errors import NerfgenError
 from nerfgen.sensors.frames import mount
+from nerfgen.sensors.lidar_choice import LidarChoice
 
 KITTI_LIDAR_HEIGHT = 1.73  # m above the ground (KITTI setup)
 
@@ -78,3 +80,24 @@ HDL64E = LidarSpec(
     120.0,
 )
 LIDAR_PRESETS: dict[str, LidarSpec] = {s.name: s for s in (VLP16, HDL32E, HDL64E)}
+
+_PRESETS_BY_CHOICE = {"vlp16": VLP16, "hdl32e": HDL32E, "hdl64e": HDL64E}
+
+
+def chosen_lidar(
+    choice: LidarChoice,
+    mount_pose: tuple[float, float, float, float, float, float] | None = None,
+    azimuth_deg: float | None = None,
+) -> LidarSpec | None:
+    """The preset named `choice` (None for "none"), mounted at `mount_pose` (x y z metres,
+    roll pitch yaw degrees on the ego frame; default the preset's) and firing every
+    `azimuth_deg` degrees (default the preset's)."""
+    if choice == "none":
+        return None
+    spec = _PRESETS_BY_CHOICE[choice]
+    if mount_pose is not None:
+        x, y, z, roll, pitch, yaw = mount_pose
+        spec = dataclasses.replace(spec, sensor_to_ego=mount((x, y, z), roll, pitch, yaw))
+    if azimuth_deg is not None:
+        spec = dataclasses.replace(spec, azimuth_resolution_deg=azimuth_deg)
+    return spec

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from nerfgen.atomic import resumable_output_dir
 from nerfgen.errors import NerfgenError
+from nerfgen.progress import progress_bar
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.info import DatasetInfo
 
@@ -84,7 +85,7 @@ def export_raw(
     info = DatasetInfo(seed=meta.get("seed"), command=command)
     meta_sha256 = hashlib.sha256((raw_dir / META_NAME).read_bytes()).hexdigest()
     stamp = json_bytes({"raw_meta_sha256": meta_sha256, "command": command})
-    with resumable_output_dir(out, stamp, resume) as work, _progress(progress) as bar:
+    with resumable_output_dir(out, stamp, resume) as work, progress_bar(progress) as bar:
         writers = _writers(work, formats, info, resume, meta, bop_depth_scale)
         task = bar.add_task(f"export {', '.join(formats)}", total=meta["frame_count"])
         for index in range(meta["frame_count"]):
@@ -157,8 +158,3 @@ def _scene_models(meta: dict) -> dict:
     return models_from_gt_scene(load_scene(scene))
 
 
-def _progress(enabled: bool):
-    from rich.console import Console
-    from rich.progress import Progress
-
-    return Progress(console=Console(stderr=True), disable=not enabled, transient=True)

@@ -54,8 +54,8 @@ class NerfstudioWriter:
         self.frames[labels.index] = labels
 
     def finish(self) -> Path:
-        from nerfgen.cameras import Cameras
         from nerfgen.data import write_transforms
+        from nerfgen.labels.frames import cameras_of
 
         order = sorted(self.frames)
         frames = [self.frames[i] for i in order]
@@ -64,18 +64,7 @@ class NerfstudioWriter:
             raise NerfgenError(
                 self.sink.root, f"transforms.json needs one distortion model, frames have {sorted(models)}"
             )
-        cameras = Cameras.create(
-            c2w=np.stack([f.c2w for f in frames]),
-            fx=[f.fx for f in frames],
-            fy=[f.fy for f in frames],
-            cx=[f.cx for f in frames],
-            cy=[f.cy for f in frames],
-            width=[f.width for f in frames],
-            height=[f.height for f in frames],
-            distortion=frames[0].distortion,
-            dist_coeffs=np.stack([np.asarray(f.dist_coeffs, dtype=np.float32) for f in frames]),
-            path=self.sink.root,
-        )
+        cameras = cameras_of(frames, self.sink.root)
         extras: dict = {"depth_unit_scale_factor": 1.0}
         if self.info.splits is not None:
             for split, indices in self.info.resolved_splits(order).items():

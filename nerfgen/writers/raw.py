@@ -47,6 +47,7 @@ from nerfgen.labels.frames import RenderedFrame
 from nerfgen.labels.renderer import SceneInstance
 from nerfgen.labels.serialize import labels_from_json, labels_to_json
 from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
+from nerfgen.progress import progress_bar
 from nerfgen.sensors.lidar_specs import LidarSpec
 from nerfgen.writers.encode import json_bytes, npy_bytes, png_bytes, rgb_u8
 from nerfgen.writers.manifest import MANIFEST_NAME, manifest_bytes
@@ -134,7 +135,7 @@ def write_raw_frames(root: Path, frames: FrameSource, meta: dict, progress: bool
     """Writes the frames missing in `root` (all, or those after the complete ones of an
     interrupted run), then meta.json and manifest.json."""
     first = complete_frames(root, meta["frame_count"])
-    with _progress(progress) as bar:
+    with progress_bar(progress) as bar:
         task = bar.add_task(f"render {root.name}", total=meta["frame_count"], completed=first)
         count = first
         for frame in frames(first):
@@ -208,6 +209,21 @@ def read_raw_meta(root: str | Path) -> dict:
     if missing:
         raise NerfgenError(path, f"not a raw nerfgen dataset: missing {missing}")
     return doc
+
+
+def read_raw_lidar_spec(root: str | Path) -> LidarSpec | None:
+    """The LiDAR that meta.json describes (as `raw_meta` wrote it), None when it has none."""
+    path = Path(root) / META_NAME
+    doc = read_raw_meta(root).get("lidar")
+    if doc is None:
+        return None
+    try:
+        return LidarSpec(
+            doc["name"], tuple(float(e) for e in doc["elevation_deg"]), float(doc["azimuth_resolution_deg"]),
+            float(doc["min_range"]), float(doc["max_range"]), np.asarray(doc["sensor_to_ego"], dtype=np.float64).reshape(4, 4),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError) as e:
+        raise NerfgenError(path, f"malformed 'lidar' ({type(e).__name__}: {e})") from None
 
 
 def read_raw_frame(root: str | Path, index: int) -> tuple[FrameMaps, FrameLabels]:
@@ -315,10 +331,3 @@ def _read_json(path: Path) -> dict:
         raise NerfgenError(path, f"cannot read ({e.strerror or e})") from None
     except json.JSONDecodeError as e:
         raise NerfgenError(path, f"invalid JSON ({e})") from None
-
-
-def _progress(enabled: bool):
-    from rich.console import Console
-    from rich.progress import Progress
-
-    return Progress(console=Console(stderr=True), disable=not enabled, transient=True)
