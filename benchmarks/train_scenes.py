@@ -59,7 +59,7 @@ def main() -> None:
     for name, steps, seconds, s in rows:
         print(
             f"| {name} | {steps} ({seconds:.0f} s) | {s['psnr']:.2f} | {s['ssim']:.3f} | {s['depth_abs_rel']:.2%} | "
-            f"{s['normal_median_deg']:.1f} / {s['depth_normal_median_deg']:.1f} deg |"
+            f"{s['normal_median_deg']:.1f} / {s['surface_normal_median_deg']:.1f} deg |"
         )
 
 

@@ -44,7 +44,7 @@ def test_train_eval_view(toy, tmp_path, capsys):
     assert code == 0, err
     summary = json.loads((run / "eval.json").read_text())
     assert summary["n_views"] == 2 and summary["step"] == 20  # frames 0 and 8 of 12
-    assert {"psnr", "ssim", "depth_abs_rel", "normal_median_deg", "depth_normal_median_deg"} <= summary.keys()
+    assert {"psnr", "ssim", "depth_abs_rel", "normal_median_deg", "surface_normal_median_deg"} <= summary.keys()
     assert f"psnr {summary['psnr']:.4f}" in out
     assert len(list((run / "eval").glob("*.png"))) == 2
 

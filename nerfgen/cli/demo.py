@@ -139,10 +139,12 @@ def _train(config: DemoConfig, name: str, data: Path, stages: list[StageResult])
     t0 = time.perf_counter()
     dataset = load_dataset(data, background=trained.config.train.eval_background)
     scores = evaluate(trained, dataset, "test", run)
-    metrics = {k: scores[k] for k in ("psnr", "ssim", "depth_abs_rel", "normal_median_deg", "n_views") if k in scores}
+    keys = ("psnr", "ssim", "depth_abs_rel", "normal_median_deg", "surface_normal_median_deg", "n_views")
+    metrics = {k: scores[k] for k in keys if k in scores}
     result = (
         f"PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.3f}, depth AbsRel {scores['depth_abs_rel']:.3f}, "
-        f"normal median {scores['normal_median_deg']:.1f} deg ({scores['n_views']} held-out views vs exact)"
+        f"normal median: surface {scores['surface_normal_median_deg']:.1f} deg, field {scores['normal_median_deg']:.1f} deg "
+        f"({scores['n_views']} held-out views vs exact)"
     )
     stages.append(StageResult(f"score {name} field", result, time.perf_counter() - t0, str(run / "eval.json"), metrics))
     return run

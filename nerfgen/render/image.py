@@ -22,7 +22,7 @@ class ImageOutput:
     range: Tensor  # [H,W] expected distance along each pixel's ray
     depth_z: Tensor  # [H,W] expected depth along the optical axis
     normals: Tensor | None  # [H,W,3] unit; predicted normals when the field has them, else gradient normals
-    depth_normals: Tensor  # [H,W,3] unit normals of the rendered surface (nerfgen.render.surface_normals), 0 where unknown
+    surface_normals: Tensor  # [H,W,3] unit normals of the rendered surface (nerfgen.render.surface_normals), 0 where unknown
 
 
 def render_image(
@@ -59,7 +59,7 @@ def render_image(
         range=range_.reshape(h, w),
         depth_z=range_to_depth_z(range_, rays.z_cam).reshape(h, w),
         normals=torch.cat(parts["normals"]).reshape(h, w, 3) if normals else None,
-        depth_normals=surface_normals(
+        surface_normals=surface_normals(
             points.reshape(h, w, 3), rays.directions.reshape(h, w, 3), range_.reshape(h, w), opacity.reshape(h, w) > 0.5
         ),
     )

@@ -73,7 +73,7 @@ def _depth_image(depth: Tensor, opacity: Tensor) -> Tensor:  # [H,W] -> [H,W,3] 
 def side_by_side(target: Tensor, render: ImageOutput) -> Tensor:  # -> [H, k*W, 3]
     """Ground truth | render | depth_z | depth normals | field normals (when rendered)."""
     solid = render.opacity[..., None] > 0.5
-    panels = [target, render.rgb, _depth_image(render.depth_z, render.opacity), (render.depth_normals + 1.0) * 0.5 * solid]
+    panels = [target, render.rgb, _depth_image(render.depth_z, render.opacity), (render.surface_normals + 1.0) * 0.5 * solid]
     if render.normals is not None:
         panels.append((render.normals + 1.0) * 0.5 * solid)
     return torch.cat(panels, dim=1)
@@ -84,8 +84,8 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path)
     and returns the summary written to eval.json.
 
     Normal errors come in two kinds: `normal_*` for the field's own normals (density
-    gradient, or the predicted head) and `depth_normal_*` for normals of the rendered
-    surface (nerfgen.render.image.normals_from_points)."""
+    gradient, or the predicted head) and `surface_normal_*` for normals of the rendered
+    surface (nerfgen.render.surface_normals)."""
     frames = split_indices(dataset, split, trained.config.train.holdout_every)
     gt_normals = ground_truth_normals(dataset, frames)
     want_normals = gt_normals is not None or trained.field.normal_head is not None
@@ -103,7 +103,7 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path)
                 view["depth_abs_rel"] = depth_abs_rel(render.depth_z, dataset.depths_z[i], dataset.depths_z[i] > 0)
             if gt_normals is not None:
                 valid = gt_normals[k].norm(dim=-1) > 0.5
-                for kind, normals in (("normal", render.normals), ("depth_normal", render.depth_normals)):
+                for kind, normals in (("normal", render.normals), ("surface_normal", render.surface_normals)):
                     # Border pixels have no depth normal; they count as errors, not as gaps.
                     angles = normal_angle_deg(normals, gt_normals[k], valid)
                     all_angles.setdefault(kind, []).append(angles)
