@@ -39,14 +39,17 @@ HOLE_MARGIN = np.array([0.15, 0.05, 0.15])  # m around each parked car (y: the k
 HOLE_BOTTOM = 0.03  # m: keeps the road surface and lane markings (top at 0.01 m)
 
 
-def train_once(scene: str, work: Path, seconds: float, views: int, size: tuple[int, int]) -> Path:
+def train_once(scene: str, work: Path, seconds: float, views: int, size: tuple[int, int], steps: int | None = None) -> Path:
+    """Captures and trains `scene` in `work` unless already there; `steps` (when given)
+    replaces the time budget, so the field does not depend on how busy the machine is."""
     data, run = work / f"{scene}_data", work / f"{scene}_run"
     if not data.exists():
         capture(SCENES / f"{scene}.yaml", data, views=views, width=size[0], height=size[1], seed=0, progress=False)
     if not (run / "checkpoints").exists():
         t0 = time.perf_counter()
-        train_field(data, run, train=TrainConfig(seconds=seconds, progress=False))
-        print(f"trained {scene} in {time.perf_counter() - t0:.0f} s")
+        budget = TrainConfig(max_steps=steps, progress=False) if steps else TrainConfig(seconds=seconds, progress=False)
+        trained = train_field(data, run, train=budget)
+        print(f"trained {scene}: {trained.step} steps in {time.perf_counter() - t0:.0f} s")
     return run
 
 
@@ -87,6 +90,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", type=Path, default=Path("/tmp/nerfgen_compose"))
     ap.add_argument("--seconds", type=float, default=90.0, help="training budget per field")
+    ap.add_argument("--steps", type=int, default=None, help="train this many steps per field instead (load-independent)")
     ap.add_argument("--capture-views", type=int, default=100)
     ap.add_argument("--views", type=int, default=10, help="new views to compare")
     ap.add_argument("--width", type=int, default=128)
@@ -94,8 +98,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     args.work.mkdir(parents=True, exist_ok=True)
-    street = train_once("street", args.work, args.seconds, args.capture_views, (200, 150))
-    car = train_once("car", args.work, args.seconds, args.capture_views, (160, 120))
+    street = train_once("street", args.work, args.seconds, args.capture_views, (200, 150), args.steps)
+    car = train_once("car", args.work, args.seconds, args.capture_views, (160, 120), args.steps)
     spec = load_composed_scene_spec(composed_file(args.work, street, car))
     neural, exact = NeuralSceneRenderer(load_composed_scene(spec)), GTRenderer(composed_gt_scene(spec))
     cams = new_views(args.views, args.width, args.height)
