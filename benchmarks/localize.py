@@ -59,10 +59,17 @@ def perturb(c2w: torch.Tensor, max_deg: float, max_translation: float, g: torch.
     return out
 
 
+def training_budget(steps: int, seconds: float | None) -> TrainConfig:
+    if seconds is not None:
+        return TrainConfig(seconds=seconds, max_steps=10**9, progress=False)
+    return TrainConfig(max_steps=steps, progress=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/nerfgen_localize"))
-    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--steps", type=int, default=3500, help="training steps of the field (load-independent)")
+    parser.add_argument("--seconds", type=float, default=None, help="train for this long instead of --steps")
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--hypotheses", type=int, default=1)
     parser.add_argument("--iterations", type=int, default=LocalizeConfig.iterations)
@@ -74,7 +81,7 @@ def main() -> None:
     if not data.exists():
         capture(SCENE, data, views=100, width=200, height=150, seed=0, progress=False)
     if not (run / "checkpoints").exists():
-        train_field(data, run, train=TrainConfig(seconds=args.seconds, progress=False))
+        train_field(data, run, train=training_budget(args.steps, args.seconds))
     trained = load_trained(run)
     dataset = load_dataset(data, background=trained.config.train.eval_background)
     radius = scene_radius(dataset.cameras.c2w)

@@ -31,7 +31,11 @@ class LocalizeConfig:
     """The interest region grows by this many pixels around each seed pixel (iNeRF dilates its keypoints)."""
     hypotheses: int = 1
     """Parallel hypotheses (Parallel-iNeRF): the initial pose and H-1 random perturbations of it;
-    the one with the lowest final loss wins."""
+    the survivor with the lowest final loss wins."""
+    keep_fraction: float = 0.5
+    """Successive halving: at each stage boundary the best keep_fraction of the hypotheses
+    (rounded up; by their loss over the stage's last quarter, on shared pixels) go on, the
+    rest stop. 0.5 with 3 stages costs (H + H/2 + H/4) / 3 of H = 1 per step; 1 keeps all."""
     hypothesis_rotation_deg: float = 10.0
     """Largest rotation of a perturbed hypothesis (degrees)."""
     hypothesis_translation: float = 0.15

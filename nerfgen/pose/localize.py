@@ -15,6 +15,7 @@ radius), so a single learning rate suits both parts.
 """
 from __future__ import annotations
 
+import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -45,8 +46,8 @@ class LocalizeResult:
     pose: Tensor  # [4,4] float64: camera-to-world (OpenCV axes), or the object's rigid to_world
     loss_curve: list[float]  # per step, the winning hypothesis's loss (blurred stages first, so not monotone)
     final_loss: float  # MSE of the winner against the sharp image on a fixed pixel grid
-    hypothesis_poses: Tensor  # [H,4,4] float64, every hypothesis's final pose
-    hypothesis_losses: list[float]  # [H] their final losses
+    hypothesis_poses: Tensor  # [H,4,4] float64, every hypothesis's final pose (a pruned one's when pruned)
+    hypothesis_losses: list[float | None]  # [H] the survivors' final losses, None for pruned ones
     best: int  # index of the winner
     iterations: int
     seconds: float  # wall time of the whole estimate
@@ -81,6 +82,8 @@ def _validate(image: Tensor, cameras: Cameras, init: Tensor, config: LocalizeCon
     check_poses(init, None)
     if config.iterations < 1 or config.rays_per_step < 1 or config.hypotheses < 1 or config.stages < 1:
         raise NerfgenError(None, "iterations, rays_per_step, hypotheses and stages must be >= 1")
+    if not 0 < config.keep_fraction <= 1:
+        raise NerfgenError(None, f"keep_fraction must be in (0, 1], got {config.keep_fraction:g}")
 
 
 def _start_twists(config: LocalizeConfig) -> Tensor:  # -> [H,6]: hypothesis 0 is the initial pose itself
@@ -115,7 +118,7 @@ def _run(
         loss_curve=fit.curves[:, fit.best].tolist(),
         final_loss=float(fit.final_losses[fit.best]),
         hypothesis_poses=poses,
-        hypothesis_losses=fit.final_losses.tolist(),
+        hypothesis_losses=[None if math.isnan(loss) else loss for loss in fit.final_losses.tolist()],
         best=fit.best,
         iterations=config.iterations,
         seconds=time.perf_counter() - started,
