@@ -104,7 +104,7 @@ def main() -> None:
         trans.append(translation_error(result.pose, truth).item())
         print(
             f"trial {trial:2d} view {view:2d}: start {start_rot[-1]:5.2f} deg {start_trans[-1]:.3f} m -> "
-            f"{rot[-1]:5.2f} deg {trans[-1]:.3f} m ({trans[-1] / radius:.1%} R), loss {result.final_loss:.5f}, {secs[-1]:.1f} s",
+            f"{rot[-1]:5.2f} deg {trans[-1]:.3f} m ({trans[-1] / radius:.1%} R), loss {result.final_loss:.5f} (hypothesis {result.best}), {secs[-1]:.1f} s",
             flush=True,
         )
 

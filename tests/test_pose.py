@@ -17,7 +17,7 @@ from nerfgen.fields.base import FieldOutput
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.pose import LocalizeConfig, localize, localize_object, rotation_error_deg, se3_exp, se3_log, translation_error
 from nerfgen.pose.lie import hat, random_twists
-from nerfgen.pose.localize import camera_frame_directions, camera_renderer, median_depth, twist_poses
+from nerfgen.pose.localize import camera_frame_directions, camera_renderer, median_depth, sliding_free_origins, twist_poses
 from nerfgen.pose.optimize import best_hypotheses, pixel_centres_of
 from nerfgen.render.image import render_image
 from nerfgen.render.volume import RenderConfig
@@ -162,6 +162,18 @@ def test_photometric_loss_gradient_matches_finite_differences():
     eps = 2e-3
     numeric = torch.stack([(loss(eps * e) - loss(-eps * e)) / (2 * eps) for e in torch.eye(6)]).detach()
     torch.testing.assert_close(twist.grad, numeric, atol=0.02 * numeric.norm().item(), rtol=0.02)
+
+
+def test_sliding_free_origins_keep_values_and_drop_the_gradient_along_each_ray():
+    g = torch.Generator().manual_seed(6)
+    directions = torch.nn.functional.normalize(torch.randn(5, 3, generator=g), dim=-1)
+    origins = torch.randn(5, 3, generator=g, requires_grad=True)
+    moved = sliding_free_origins(origins, directions)
+    torch.testing.assert_close(moved, origins)
+    weights = torch.randn(5, 3, generator=g)
+    (moved * weights).sum().backward()
+    across = weights - (weights * directions).sum(-1, keepdim=True) * directions
+    torch.testing.assert_close(origins.grad, across)
 
 
 # -- localisation -------------------------------------------------------------------------
