@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3500, help="training steps of the field (load-independent)")
     parser.add_argument("--seconds", type=float, default=None, help="train for this long instead of --steps")
     parser.add_argument("--trials", type=int, default=50)
-    parser.add_argument("--hypotheses", type=int, default=1)
+    parser.add_argument("--hypotheses", type=int, default=LocalizeConfig.hypotheses)
     parser.add_argument("--iterations", type=int, default=LocalizeConfig.iterations)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

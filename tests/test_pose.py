@@ -178,7 +178,7 @@ def test_sliding_free_origins_keep_values_and_drop_the_gradient_along_each_ray()
 
 # -- localisation -------------------------------------------------------------------------
 
-FAST = LocalizeConfig(iterations=90, rays_per_step=256, stages=3, lr=3e-2, eval_rays=512)
+FAST = LocalizeConfig(iterations=90, rays_per_step=256, stages=3, lr=3e-2, eval_rays=512, hypotheses=1)
 
 
 def test_camera_pose_converges_from_a_10_degree_perturbation():

@@ -27,7 +27,7 @@ from torch import Tensor
 from nerfgen.cameras import Cameras, check_poses, generate_rays
 from nerfgen.errors import NerfgenError
 from nerfgen.pose.config import LocalizeConfig
-from nerfgen.pose.lie import random_twists, se3_exp
+from nerfgen.pose.lie import random_twists, se3_exp, se3_log
 from nerfgen.pose.optimize import RenderFn, fit_twists, pixel_centres_of
 from nerfgen.pose.sampling import grid_pixels
 from nerfgen.render.volume import render_rays
@@ -37,6 +37,7 @@ from nerfgen.train.run import TrainedField
 
 
 PosesFn = Callable[[Tensor], Tensor]  # twists [H,6] (optimiser units) -> poses [H,4,4] in the twists' dtype
+TwistsFn = Callable[[Tensor], Tensor]  # relative motions [H,4,4] (pose = init @ motion) -> twists [H,6]
 
 
 @dataclass
@@ -86,10 +87,14 @@ def _validate(image: Tensor, cameras: Cameras, init: Tensor, config: LocalizeCon
         raise NerfgenError(None, f"keep_fraction must be in (0, 1], got {config.keep_fraction:g}")
 
 
-def _start_twists(config: LocalizeConfig) -> Tensor:  # -> [H,6]: hypothesis 0 is the initial pose itself
+def _start_twists(config: LocalizeConfig, twists_of: TwistsFn, translation_scale: float) -> Tensor:  # -> [H,6]
+    """Hypothesis 0 is the initial pose itself; the others move it by random rigid motions
+    about its own origin (the camera centre or the object's origin), rotations up to
+    hypothesis_rotation_deg and translations up to hypothesis_translation (x translation_scale)."""
     generator = torch.Generator().manual_seed(config.seed + 1)
-    perturbed = random_twists(config.hypotheses - 1, config.hypothesis_rotation_deg, config.hypothesis_translation, generator)
-    return torch.cat([torch.zeros(1, 6, dtype=torch.float64), perturbed]).float()
+    moves = random_twists(config.hypotheses - 1, config.hypothesis_rotation_deg, config.hypothesis_translation, generator)
+    moves[:, :3] *= translation_scale
+    return torch.cat([torch.zeros(1, 6, dtype=torch.float64), twists_of(se3_exp(moves))]).float()
 
 
 @contextmanager
@@ -107,11 +112,13 @@ def _frozen(modules: Sequence[object]) -> Iterator[None]:
 
 
 def _run(
-    render: RenderFn, poses_of: PosesFn, image: Tensor, scale: float, config: LocalizeConfig, started: float,
-    fields: Sequence[object],
+    render: RenderFn, parameterisation: tuple[PosesFn, TwistsFn], image: Tensor, scale: float, config: LocalizeConfig,
+    started: float, fields: Sequence[object],
 ) -> LocalizeResult:
+    poses_of, twists_of = parameterisation
     with _frozen(fields):
-        fit = fit_twists(render, image, _start_twists(config), config, torch.Generator().manual_seed(config.seed))
+        start = _start_twists(config, twists_of, scale)
+        fit = fit_twists(render, image, start, config, torch.Generator().manual_seed(config.seed))
     poses = poses_of(fit.twists.double())
     return LocalizeResult(
         pose=poses[fit.best],
@@ -126,22 +133,33 @@ def _run(
     )
 
 
+def _pivot(depth: float | None, dtype: torch.dtype) -> Tensor:  # [4,4] translation to the pivot (identity without one)
+    pivot = torch.eye(4, dtype=dtype)
+    pivot[2, 3] = depth or 0.0
+    return pivot
+
+
 def twist_poses(init: Tensor, translation_scale: float, pivot_depth: float | None = None) -> PosesFn:
     """init @ exp(xi), or init @ P exp(xi) P^-1 about a pivot at `pivot_depth` on the z axis
     (module docstring); xi's translation part is in units of `translation_scale`."""
 
     def poses_of(twists: Tensor) -> Tensor:
         scaled = torch.cat([twists[:, :3] * translation_scale, twists[:, 3:]], -1)
-        base = init.to(twists.dtype)
-        if pivot_depth is None:
-            return base @ se3_exp(scaled)
-        pivot = torch.eye(4, dtype=twists.dtype)
-        pivot[2, 3] = pivot_depth
-        back = torch.eye(4, dtype=twists.dtype)
-        back[2, 3] = -pivot_depth
-        return base @ pivot @ se3_exp(scaled) @ back
+        pivot = _pivot(pivot_depth, twists.dtype)
+        return init.to(twists.dtype) @ pivot @ se3_exp(scaled) @ torch.linalg.inv(pivot)
 
     return poses_of
+
+
+def pose_twists(translation_scale: float, pivot_depth: float | None = None) -> TwistsFn:
+    """The inverse of twist_poses: relative motions M [H,4,4] -> the twists whose poses are init @ M."""
+
+    def twists_of(motions: Tensor) -> Tensor:
+        pivot = _pivot(pivot_depth, motions.dtype)
+        twists = se3_log(torch.linalg.inv(pivot) @ motions @ pivot)
+        return torch.cat([twists[:, :3] / translation_scale, twists[:, 3:]], -1)
+
+    return twists_of
 
 
 def median_depth(trained: TrainedField, cameras: Cameras, c2w: Tensor, n_rays: int = 1024) -> float:
@@ -204,7 +222,7 @@ def localize(
     depth = median_depth(trained, cameras, init)
     poses_of = twist_poses(init, depth, pivot_depth=depth)
     render = camera_renderer(trained, cameras, poses_of)
-    return _run(render, poses_of, image.float(), depth, config, started, [trained.field])
+    return _run(render, (poses_of, pose_twists(depth, depth)), image.float(), depth, config, started, [trained.field])
 
 
 def localize_object(
@@ -239,4 +257,4 @@ def localize_object(
             rgb.append(render_composed_rays(moved, origins, directions, sky_colour, compose, normals=False).rgb)
         return torch.stack(rgb)
 
-    return _run(render, poses_of, image.float(), scale, config, started, [f.field for f in fields])
+    return _run(render, (poses_of, pose_twists(scale)), image.float(), scale, config, started, [f.field for f in fields])
