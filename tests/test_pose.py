@@ -17,7 +17,7 @@ from nerfgen.fields.base import FieldOutput
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.pose import LocalizeConfig, localize, localize_object, rotation_error_deg, se3_exp, se3_log, translation_error
 from nerfgen.pose.lie import hat, random_twists
-from nerfgen.pose.localize import camera_frame_directions, camera_renderer, median_depth, sliding_free_origins, twist_poses
+from nerfgen.pose.localize import camera_frame_directions, camera_renderer, median_depth, pose_twists, sliding_free_origins, twist_poses
 from nerfgen.pose.optimize import best_hypotheses, pixel_centres_of
 from nerfgen.render.image import render_image
 from nerfgen.render.volume import RenderConfig
@@ -127,6 +127,14 @@ def test_se3_exp_gradient_is_finite_at_the_identity_and_matches_finite_differenc
     xi = (0.3 * torch.randn(6, dtype=torch.float64, generator=torch.Generator().manual_seed(1))).requires_grad_(True)
     assert torch.autograd.gradcheck(se3_exp, (xi,))
     assert torch.autograd.gradcheck(se3_log, (se3_exp(xi).detach().requires_grad_(True),))
+
+
+@pytest.mark.parametrize("pivot_depth", [None, 1.7])
+def test_pose_twists_invert_twist_poses(pivot_depth):
+    init = perturbed(gt_pose(), 20.0, 0.5, seed=8).double()
+    motions = se3_exp(random_twists(5, 30.0, 0.8, torch.Generator().manual_seed(9)))
+    twists = pose_twists(1.9, pivot_depth)(motions)
+    torch.testing.assert_close(twist_poses(init, 1.9, pivot_depth)(twists), init @ motions, atol=1e-12, rtol=0)
 
 
 def test_pose_errors():

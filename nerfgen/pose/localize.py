@@ -12,6 +12,11 @@ the pivot, rotations mostly change parallax and translations shift the image, tw
 nearly independent directions whose different scales Adam's per-parameter steps absorb.
 The translation part is optimised in units of `translation_scale` (d, or the object's
 radius), so a single learning rate suits both parts.
+
+Parallel hypotheses (H > 1) start from random rigid motions of the initial pose about
+its own origin, the camera centre (`pose_twists` maps them into the pivot's twists):
+rotations about the pivot mostly change parallax, so hypotheses made of them would
+hardly try other image shifts.
 """
 from __future__ import annotations
 
