@@ -114,7 +114,8 @@ def fit_twists(
             pruned_at[dropped] = twists.detach()[dropped]
             alive = survivors
         for step in stage.steps:
-            # Only the alive rows are rendered; the others get no gradient and are reported as pruned.
+            # Only the alive rows are rendered; pruned rows get zero gradients (Adam's momentum
+            # still moves them, so their poses are reported from pruned_at).
             losses = _stage_losses(render, twists[alive], stage, config, width, generator)
             for group in optimizer.param_groups:
                 group["lr"] = config.lr * config.lr_final_factor ** (step / max(config.iterations - 1, 1))
