@@ -17,8 +17,8 @@ from nerfgen.fields.base import FieldOutput
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.pose import LocalizeConfig, localize, localize_object, rotation_error_deg, se3_exp, se3_log, translation_error
 from nerfgen.pose.lie import hat, random_twists
-from nerfgen.pose.localize import camera_frame_directions, camera_renderer, median_depth, twist_poses
-from nerfgen.pose.optimize import pixel_centres_of
+from nerfgen.pose.localize import camera_frame_directions, camera_renderer, median_depth, pose_twists, sliding_free_origins, twist_poses
+from nerfgen.pose.optimize import best_hypotheses, pixel_centres_of
 from nerfgen.render.image import render_image
 from nerfgen.render.volume import RenderConfig
 from nerfgen.scene import SceneField, render_composed_rays
@@ -129,6 +129,14 @@ def test_se3_exp_gradient_is_finite_at_the_identity_and_matches_finite_differenc
     assert torch.autograd.gradcheck(se3_log, (se3_exp(xi).detach().requires_grad_(True),))
 
 
+@pytest.mark.parametrize("pivot_depth", [None, 1.7])
+def test_pose_twists_invert_twist_poses(pivot_depth):
+    init = perturbed(gt_pose(), 20.0, 0.5, seed=8).double()
+    motions = se3_exp(random_twists(5, 30.0, 0.8, torch.Generator().manual_seed(9)))
+    twists = pose_twists(1.9, pivot_depth)(motions)
+    torch.testing.assert_close(twist_poses(init, 1.9, pivot_depth)(twists), init @ motions, atol=1e-12, rtol=0)
+
+
 def test_pose_errors():
     a = gt_pose()
     b = perturbed(a, 7.0, 0.3, seed=0)
@@ -164,9 +172,21 @@ def test_photometric_loss_gradient_matches_finite_differences():
     torch.testing.assert_close(twist.grad, numeric, atol=0.02 * numeric.norm().item(), rtol=0.02)
 
 
+def test_sliding_free_origins_keep_values_and_drop_the_gradient_along_each_ray():
+    g = torch.Generator().manual_seed(6)
+    directions = torch.nn.functional.normalize(torch.randn(5, 3, generator=g), dim=-1)
+    origins = torch.randn(5, 3, generator=g, requires_grad=True)
+    moved = sliding_free_origins(origins, directions)
+    torch.testing.assert_close(moved, origins)
+    weights = torch.randn(5, 3, generator=g)
+    (moved * weights).sum().backward()
+    across = weights - (weights * directions).sum(-1, keepdim=True) * directions
+    torch.testing.assert_close(origins.grad, across)
+
+
 # -- localisation -------------------------------------------------------------------------
 
-FAST = LocalizeConfig(iterations=90, rays_per_step=256, stages=3, lr=3e-2, eval_rays=512)
+FAST = LocalizeConfig(iterations=90, rays_per_step=256, stages=3, lr=3e-2, eval_rays=512, hypotheses=1)
 
 
 def test_camera_pose_converges_from_a_10_degree_perturbation():
@@ -187,13 +207,34 @@ def test_parallel_hypotheses_keep_the_best_by_final_loss():
     truth = gt_pose()
     image = target_image(trained, truth)
     init = perturbed(truth, 8.0, 0.05, seed=3)
-    config = LocalizeConfig(iterations=30, rays_per_step=128, stages=2, lr=3e-2, eval_rays=256, hypotheses=3)
+    config = LocalizeConfig(iterations=30, rays_per_step=128, stages=2, lr=3e-2, eval_rays=256, hypotheses=3, keep_fraction=1.0)
     result = localize(trained, image, camera(init), init, config)
     assert result.hypothesis_poses.shape == (3, 4, 4)
     assert result.best == min(range(3), key=lambda h: result.hypothesis_losses[h])
     assert torch.equal(result.pose, result.hypothesis_poses[result.best])
     # The hypotheses started from different poses and stay different.
     assert rotation_error_deg(result.hypothesis_poses[1], result.hypothesis_poses[2]).item() > 0.1
+
+
+def test_successive_halving_prunes_hypotheses_at_stage_boundaries():
+    trained = sphere_run()
+    truth = gt_pose()
+    image = target_image(trained, truth)
+    init = perturbed(truth, 8.0, 0.05, seed=3)
+    config = LocalizeConfig(iterations=30, rays_per_step=128, stages=3, lr=3e-2, eval_rays=256, hypotheses=4)
+    result = localize(trained, image, camera(init), init, config)
+    losses = result.hypothesis_losses
+    assert config.keep_fraction == 0.5 and sum(loss is not None for loss in losses) == 1  # 4 -> 2 -> 1
+    assert losses[result.best] is not None and len(result.loss_curve) == 30
+    assert all(math.isfinite(v) for v in result.loss_curve)
+    assert torch.isfinite(result.hypothesis_poses).all()
+
+
+def test_survivors_are_the_best_by_their_late_stage_loss():
+    # Hypothesis 3 was pruned earlier (NaN); 0 and 2 are best over the last quarter (steps 6-7) though not at the start.
+    curves = torch.tensor([[0.1, 0.2, 0.9, float("nan")]] * 6 + [[0.5, 0.6, 0.1, float("nan")]] * 2)
+    torch.testing.assert_close(best_hypotheses(torch.tensor([0, 1, 2]), curves, 0.5), torch.tensor([0, 2]))
+    torch.testing.assert_close(best_hypotheses(torch.tensor([0, 1, 2]), curves, 0.3), torch.tensor([2]))
 
 
 def _placed(to_world: torch.Tensor, instance_id: int, floor: bool) -> SceneField:

@@ -14,8 +14,8 @@ from nerfgen.pose.config import LocalizeConfig
 @dataclass
 class LocalizeCommand:
     """Estimate the OpenCV camera-to-world pose of an image by optimising it against a trained
-    field's renders (iNeRF; --hypotheses > 1 for Parallel-iNeRF). Writes or prints JSON with the
-    pose, the loss curve, iterations and time."""
+    field's renders (iNeRF; Parallel-iNeRF with --hypotheses, pruned by successive halving).
+    Writes or prints JSON with the pose, the loss curve, iterations and time."""
 
     run: tyro.conf.Positional[Annotated[Path, tyro.conf.arg(metavar="RUN")]]
     """Run directory (or checkpoint file) written by `nerfgen train`."""

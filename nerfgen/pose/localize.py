@@ -12,9 +12,15 @@ the pivot, rotations mostly change parallax and translations shift the image, tw
 nearly independent directions whose different scales Adam's per-parameter steps absorb.
 The translation part is optimised in units of `translation_scale` (d, or the object's
 radius), so a single learning rate suits both parts.
+
+Parallel hypotheses (H > 1) start from random rigid motions of the initial pose about
+its own origin, the camera centre (`pose_twists` maps them into the pivot's twists):
+rotations about the pivot mostly change parallax, so hypotheses made of them would
+hardly try other image shifts.
 """
 from __future__ import annotations
 
+import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -26,7 +32,7 @@ from torch import Tensor
 from nerfgen.cameras import Cameras, check_poses, generate_rays
 from nerfgen.errors import NerfgenError
 from nerfgen.pose.config import LocalizeConfig
-from nerfgen.pose.lie import random_twists, se3_exp
+from nerfgen.pose.lie import random_twists, se3_exp, se3_log
 from nerfgen.pose.optimize import RenderFn, fit_twists, pixel_centres_of
 from nerfgen.pose.sampling import grid_pixels
 from nerfgen.render.volume import render_rays
@@ -36,6 +42,7 @@ from nerfgen.train.run import TrainedField
 
 
 PosesFn = Callable[[Tensor], Tensor]  # twists [H,6] (optimiser units) -> poses [H,4,4] in the twists' dtype
+TwistsFn = Callable[[Tensor], Tensor]  # relative motions [H,4,4] (pose = init @ motion) -> twists [H,6]
 
 
 @dataclass
@@ -45,8 +52,8 @@ class LocalizeResult:
     pose: Tensor  # [4,4] float64: camera-to-world (OpenCV axes), or the object's rigid to_world
     loss_curve: list[float]  # per step, the winning hypothesis's loss (blurred stages first, so not monotone)
     final_loss: float  # MSE of the winner against the sharp image on a fixed pixel grid
-    hypothesis_poses: Tensor  # [H,4,4] float64, every hypothesis's final pose
-    hypothesis_losses: list[float]  # [H] their final losses
+    hypothesis_poses: Tensor  # [H,4,4] float64, every hypothesis's final pose (a pruned one's when pruned)
+    hypothesis_losses: list[float | None]  # [H] the survivors' final losses, None for pruned ones
     best: int  # index of the winner
     iterations: int
     seconds: float  # wall time of the whole estimate
@@ -81,12 +88,18 @@ def _validate(image: Tensor, cameras: Cameras, init: Tensor, config: LocalizeCon
     check_poses(init, None)
     if config.iterations < 1 or config.rays_per_step < 1 or config.hypotheses < 1 or config.stages < 1:
         raise NerfgenError(None, "iterations, rays_per_step, hypotheses and stages must be >= 1")
+    if not 0 < config.keep_fraction <= 1:
+        raise NerfgenError(None, f"keep_fraction must be in (0, 1], got {config.keep_fraction:g}")
 
 
-def _start_twists(config: LocalizeConfig) -> Tensor:  # -> [H,6]: hypothesis 0 is the initial pose itself
+def _start_twists(config: LocalizeConfig, twists_of: TwistsFn, translation_scale: float) -> Tensor:  # -> [H,6]
+    """Hypothesis 0 is the initial pose itself; the others move it by random rigid motions
+    about its own origin (the camera centre or the object's origin), rotations up to
+    hypothesis_rotation_deg and translations up to hypothesis_translation (x translation_scale)."""
     generator = torch.Generator().manual_seed(config.seed + 1)
-    perturbed = random_twists(config.hypotheses - 1, config.hypothesis_rotation_deg, config.hypothesis_translation, generator)
-    return torch.cat([torch.zeros(1, 6, dtype=torch.float64), perturbed]).float()
+    moves = random_twists(config.hypotheses - 1, config.hypothesis_rotation_deg, config.hypothesis_translation, generator)
+    moves[:, :3] *= translation_scale
+    return torch.cat([torch.zeros(1, 6, dtype=torch.float64), twists_of(se3_exp(moves))]).float()
 
 
 @contextmanager
@@ -104,23 +117,31 @@ def _frozen(modules: Sequence[object]) -> Iterator[None]:
 
 
 def _run(
-    render: RenderFn, poses_of: PosesFn, image: Tensor, scale: float, config: LocalizeConfig, started: float,
-    fields: Sequence[object],
+    render: RenderFn, parameterisation: tuple[PosesFn, TwistsFn], image: Tensor, scale: float, config: LocalizeConfig,
+    started: float, fields: Sequence[object],
 ) -> LocalizeResult:
+    poses_of, twists_of = parameterisation
     with _frozen(fields):
-        fit = fit_twists(render, image, _start_twists(config), config, torch.Generator().manual_seed(config.seed))
+        start = _start_twists(config, twists_of, scale)
+        fit = fit_twists(render, image, start, config, torch.Generator().manual_seed(config.seed))
     poses = poses_of(fit.twists.double())
     return LocalizeResult(
         pose=poses[fit.best],
         loss_curve=fit.curves[:, fit.best].tolist(),
         final_loss=float(fit.final_losses[fit.best]),
         hypothesis_poses=poses,
-        hypothesis_losses=fit.final_losses.tolist(),
+        hypothesis_losses=[None if math.isnan(loss) else loss for loss in fit.final_losses.tolist()],
         best=fit.best,
         iterations=config.iterations,
         seconds=time.perf_counter() - started,
         translation_scale=scale,
     )
+
+
+def _pivot(depth: float | None, dtype: torch.dtype) -> Tensor:  # [4,4] translation to the pivot (identity without one)
+    pivot = torch.eye(4, dtype=dtype)
+    pivot[2, 3] = depth or 0.0
+    return pivot
 
 
 def twist_poses(init: Tensor, translation_scale: float, pivot_depth: float | None = None) -> PosesFn:
@@ -129,16 +150,21 @@ def twist_poses(init: Tensor, translation_scale: float, pivot_depth: float | Non
 
     def poses_of(twists: Tensor) -> Tensor:
         scaled = torch.cat([twists[:, :3] * translation_scale, twists[:, 3:]], -1)
-        base = init.to(twists.dtype)
-        if pivot_depth is None:
-            return base @ se3_exp(scaled)
-        pivot = torch.eye(4, dtype=twists.dtype)
-        pivot[2, 3] = pivot_depth
-        back = torch.eye(4, dtype=twists.dtype)
-        back[2, 3] = -pivot_depth
-        return base @ pivot @ se3_exp(scaled) @ back
+        pivot = _pivot(pivot_depth, twists.dtype)
+        return init.to(twists.dtype) @ pivot @ se3_exp(scaled) @ torch.linalg.inv(pivot)
 
     return poses_of
+
+
+def pose_twists(translation_scale: float, pivot_depth: float | None = None) -> TwistsFn:
+    """The inverse of twist_poses: relative motions M [H,4,4] -> the twists whose poses are init @ M."""
+
+    def twists_of(motions: Tensor) -> Tensor:
+        pivot = _pivot(pivot_depth, motions.dtype)
+        twists = se3_log(torch.linalg.inv(pivot) @ motions @ pivot)
+        return torch.cat([twists[:, :3] / translation_scale, twists[:, 3:]], -1)
+
+    return twists_of
 
 
 def median_depth(trained: TrainedField, cameras: Cameras, c2w: Tensor, n_rays: int = 1024) -> float:
@@ -158,6 +184,19 @@ def median_depth(trained: TrainedField, cameras: Cameras, c2w: Tensor, n_rays: i
     return float((c2w[:3, 3] - centre).norm())
 
 
+def sliding_free_origins(origins: Tensor, directions: Tensor) -> Tensor:  # [N,3] each, unit directions
+    """`origins` unchanged, but their gradient keeps only the part across each ray.
+
+    A ray's colour does not change when its origin slides along it (nothing lies in
+    between), yet the quadrature's samples then slide over sharp surfaces: that
+    derivative is large and biased, and summed over a mostly forward-looking image it
+    pulled the camera along its optical axis, away from the truth (tabletop: the
+    along-axis component dominated the twist gradient and 3 of 16 queries diverged)."""
+    along = directions.detach()
+    step = origins - origins.detach()
+    return origins.detach() + step - (step * along).sum(-1, keepdim=True) * along
+
+
 def camera_renderer(trained: TrainedField, cameras: Cameras, poses_of: PosesFn) -> RenderFn:
     """render(twists [H,6], uv [N,2]) -> rgb [H,N,3] of camera 0 at the twists' poses,
     all hypotheses in one batch of H*N rays."""
@@ -167,7 +206,7 @@ def camera_renderer(trained: TrainedField, cameras: Cameras, poses_of: PosesFn) 
         poses = poses_of(twists)  # [H,4,4]
         d_cam = camera_frame_directions(cameras, uv)  # [N,3]
         directions = torch.einsum("hij,nj->hni", poses[:, :3, :3], d_cam).reshape(-1, 3)
-        origins = poses[:, None, :3, 3].expand(-1, len(uv), 3).reshape(-1, 3)
+        origins = sliding_free_origins(poses[:, None, :3, 3].expand(-1, len(uv), 3).reshape(-1, 3), directions)
         out = render_rays(trained.field, trained.grid, origins, directions, background, trained.config.render)
         return out.rgb.view(len(twists), len(uv), 3)
 
@@ -188,7 +227,7 @@ def localize(
     depth = median_depth(trained, cameras, init)
     poses_of = twist_poses(init, depth, pivot_depth=depth)
     render = camera_renderer(trained, cameras, poses_of)
-    return _run(render, poses_of, image.float(), depth, config, started, [trained.field])
+    return _run(render, (poses_of, pose_twists(depth, depth)), image.float(), depth, config, started, [trained.field])
 
 
 def localize_object(
@@ -223,4 +262,4 @@ def localize_object(
             rgb.append(render_composed_rays(moved, origins, directions, sky_colour, compose, normals=False).rgb)
         return torch.stack(rgb)
 
-    return _run(render, poses_of, image.float(), scale, config, started, [f.field for f in fields])
+    return _run(render, (poses_of, pose_twists(scale)), image.float(), scale, config, started, [f.field for f in fields])
