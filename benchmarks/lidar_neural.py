@@ -14,14 +14,12 @@ Issue #6's targets: median range error <= 2%, drop agreement >= 98%. On analytic
 the renderer meets them with a wide margin (tests/test_lidar_neural.py: median 0.1-0.2%,
 drops agree on 100% of beams); this measures what a short CPU training leaves.
 
-Measured (2 shared cores, the 90 s street run of benchmarks/compose.py, 3 full HDL-64E
-sweeps of 64 x 2118 beams at x = -20, 0, 20 m): drop agreement 0.953 / 0.982 / 0.959,
-median range error 14.7% / 18.7% / 20.4%, 6-9% of beams within 2%, ~61 s per sweep.
-Short of the targets, like the camera depth of the same run (AbsRel 0.17 there): at x = 0
-(2-degree azimuth steps) 78% of the neural ranges are too long (signed median +15%), worst
-on the steep beams that meet the road within 5 m (32%) and best at 10-20 m (8%); the
-short-trained road is not yet opaque seen from 1.73 m. No beam that the ground truth returns
-was dropped; 1.8% of the beams (true misses) returned from haze.
+Measured (the 2000-step street of `benchmarks/compose.py --steps 2000`, 3 full HDL-64E
+sweeps of 64 x 2118 beams at x = -20, 0, 20 m): drop agreement 0.981 / 0.993 / 0.988
+(mean 0.987, target met), median range error 11.8% / 14.0% / 14.4% (target 2% not met),
+11-14% of beams within 2%, ~33 s per sweep. Earlier, on a 90 s street under load: 78% of
+the neural ranges were too long, worst on the steep beams that meet the road within 5 m;
+the short-trained road is not yet opaque seen from 1.73 m.
 """
 from __future__ import annotations
 
