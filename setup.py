@@ -1,10 +1,10 @@
 """Builds nerfgen._C from cuda_ext/.
 
-Always: a C++ extension (-O3 -g0 -fopenmp) from cuda_ext/torch/*.cpp (the only files
-that include torch headers: op registration, checks, allocation) and cuda_ext/cpu/*.cpp
-(torch-free loops over raw pointers). With a CUDA build of torch and nvcc present it also
-compiles cuda_ext/cuda/*.cu (torch-free kernels) and defines NERFGEN_WITH_CUDA so the
-CUDA dispatch entries are registered.
+Always: a C++ extension (-O3 -g0 -fopenmp -std=c++20: torch's headers need C++20) from
+cuda_ext/torch/*.cpp (the only files that include torch headers: op registration, checks,
+allocation) and cuda_ext/cpu/*.cpp (torch-free loops over raw pointers). With a CUDA
+build of torch and nvcc present it also compiles cuda_ext/cuda/*.cu (torch-free kernels)
+and defines NERFGEN_WITH_CUDA so the CUDA dispatch entries are registered.
 """
 import glob
 import os
