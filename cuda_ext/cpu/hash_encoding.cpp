@@ -1,5 +1,6 @@
 // CPU launchers for the hash encoding.
-//  forward, backward_x: parallel over chunks of points; within a chunk, level by level.
+//  forward, backward_x: level by level (one level's table in cache at a time), parallel
+//  over chunks of points within a level.
 //  backward_params: parallel over levels, without atomics: one thread owns a level's
 //  table slice and adds its points in order, so the result is deterministic and
 //  independent of the thread count.
@@ -42,19 +43,37 @@ void for_each_cell(const HashEncodeArgs<scalar_t>& a, int level, const scalar_t*
   }
 }
 
+// Level by level, all points of a level before the next: one level's table (a few MB)
+// stays in the last-level cache and the TLB while it is gathered from, where interleaving
+// all levels per chunk of points cycled through every table (64 MB at 16 x 2^19 x 2
+// floats). Results go to a level-major buffer [L, N, F] (contiguous writes per level),
+// transposed to the encoding layout [N, L * F] at the end. Threads split each level's
+// points; `nowait` lets a thread start the next level while the others finish theirs.
 template <typename scalar_t, int F>
 void forward_f(const HashEncodeArgs<scalar_t>& a) {
   const int L = a.levels.n_levels;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t begin = 0; begin < a.n_points; begin += kChunk) {
-    const int64_t end = std::min(begin + kChunk, a.n_points);
+  const int64_t N = a.n_points;
+  std::unique_ptr<scalar_t[]> by_level(new scalar_t[static_cast<size_t>(N) * L * F]);  // every entry written
+#pragma omp parallel
+  {
     for (int level = 0; level < L; ++level) {
       const scalar_t* table = a.params + hash_table_offset<scalar_t, F>(a, level);
-      for_each_cell<scalar_t, F, false>(a, level, table, begin, end, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
-        hash_grid_interpolate<scalar_t, F>(table, cell, a.encoding + hash_encoding_offset<scalar_t, F>(a, n, level));
-      });
+      scalar_t* out = by_level.get() + static_cast<int64_t>(level) * N * F;
+#pragma omp for schedule(dynamic, 1) nowait
+      for (int64_t begin = 0; begin < N; begin += kChunk) {
+        for_each_cell<scalar_t, F, false>(a, level, table, begin, std::min(begin + kChunk, N),
+                                          [&](int64_t n, const HashGridCell<scalar_t>& cell) {
+                                            hash_grid_interpolate<scalar_t, F>(table, cell, out + n * F);
+                                          });
+      }
     }
   }
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < N; ++n)
+    for (int level = 0; level < L; ++level)
+      for (int f = 0; f < F; ++f)
+        a.encoding[hash_encoding_offset<scalar_t, F>(a, n, level) + f] =
+            by_level[(static_cast<int64_t>(level) * N + n) * F + f];
 }
 
 template <typename scalar_t, int F>
@@ -83,21 +102,27 @@ void backward_params_f(const HashEncodeArgs<scalar_t>& a) {
   }
 }
 
+// Level by level as the forward (one table in cache at a time); each level's pass adds to
+// every point's row of grad_x, in level order, so the sums do not depend on the threads.
 template <typename scalar_t, int F>
 void backward_x_f(const HashEncodeArgs<scalar_t>& a) {
   const int L = a.levels.n_levels;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t begin = 0; begin < a.n_points; begin += kChunk) {
-    const int64_t end = std::min(begin + kChunk, a.n_points);
-    scalar_t* gx = a.grad_x + 3 * begin;  // this chunk's rows, accumulated over levels
-    std::fill(gx, gx + 3 * (end - begin), scalar_t(0));
+  const int64_t N = a.n_points;
+  std::fill(a.grad_x, a.grad_x + 3 * N, scalar_t(0));
+#pragma omp parallel
+  {
     for (int level = 0; level < L; ++level) {
       const scalar_t* table = a.params + hash_table_offset<scalar_t, F>(a, level);
       const scalar_t scale = static_cast<scalar_t>(a.levels.level[level].scale);
-      for_each_cell<scalar_t, F, false>(a, level, table, begin, end, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
-        hash_grid_dx<scalar_t, F>(table, cell, a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level), scale,
-                                  gx + 3 * (n - begin));
-      });
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t begin = 0; begin < N; begin += kChunk) {
+        for_each_cell<scalar_t, F, false>(a, level, table, begin, std::min(begin + kChunk, N),
+                                          [&](int64_t n, const HashGridCell<scalar_t>& cell) {
+                                            hash_grid_dx<scalar_t, F>(
+                                                table, cell, a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level),
+                                                scale, a.grad_x + 3 * n);
+                                          });
+      }
     }
   }
 }
