@@ -93,11 +93,27 @@ void march_all(int64_t n_rays, const MarchRays& rays, const GridView& grid, cons
   }
 }
 
+// grid.bits packed 32 cells to a word (see GridView::packed).
+std::vector<uint32_t> pack_bits(const GridView& grid) {
+  const int64_t n_cells = static_cast<int64_t>(grid.levels) * grid.res * grid.res * grid.res;
+  std::vector<uint32_t> words((n_cells + 31) / 32);
+#pragma omp parallel for schedule(static)
+  for (int64_t w = 0; w < static_cast<int64_t>(words.size()); ++w) {
+    uint32_t word = 0;
+    for (int64_t i = 32 * w, b = 0; b < 32 && i < n_cells; ++i, ++b) word |= static_cast<uint32_t>(grid.bits[i]) << b;
+    words[w] = word;
+  }
+  return words;
+}
+
 }  // namespace
 
 void march_traverse_cpu(int64_t n_rays, const float* rays_o, const float* rays_d, const float* t_lo,
-                        const float* t_hi, const GridView& grid, const MarchParams& params, int64_t* counts,
+                        const float* t_hi, const GridView& grid_bytes, const MarchParams& params, int64_t* counts,
                         MarchCpuSamples& samples) {
+  const std::vector<uint32_t> packed = pack_bits(grid_bytes);
+  GridView grid = grid_bytes;
+  grid.packed = packed.data();
   samples.buffers.assign(static_cast<size_t>(omp_get_max_threads()) * kLanes, {});
   samples.ray_buffer.resize(n_rays);
   samples.ray_begin.resize(n_rays);

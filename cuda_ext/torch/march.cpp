@@ -51,7 +51,7 @@ MarchResult march(Backend backend, const at::Tensor& rays_o, const at::Tensor& r
   TORCH_CHECK(grid_center.size() == 3 && grid_half.size() == 3, "grid_center and grid_half must have 3 values");
   TORCH_CHECK(step_size > 0 && max_step >= step_size, "need 0 < step_size <= max_step");
 
-  GridView grid;
+  GridView grid{};  // packed stays null: the CPU launcher packs its own copy
   grid.bits = binaries.data_ptr<bool>();
   grid.levels = static_cast<int>(binaries.size(0));
   grid.res = static_cast<int>(binaries.size(1));

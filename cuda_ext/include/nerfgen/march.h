@@ -24,6 +24,9 @@
 
 struct GridView {
   const bool* bits;  // [levels, res, res, res]
+  // Optional copy of bits packed 32 cells to a word (cell i is bit i % 32 of word i / 32):
+  // 8x smaller, so a 128^3 grid stays in L2 on the CPU. Null: read bits.
+  const uint32_t* packed;
   int levels;
   int res;
   float center[3];  // level-0 box centre
@@ -42,6 +45,10 @@ struct MarchRay {
   float uo[3], ud[3], inv_ud[3];
   float t, t_end;
 };
+
+NG_HD bool grid_occupied(const GridView& g, int64_t cell) {
+  return g.packed ? (g.packed[cell >> 5] >> (cell & 31)) & 1u : g.bits[cell];
+}
 
 // Sets up a ray over [t_lo, t_hi] clipped to the outermost level; false if it yields nothing.
 NG_HD bool march_begin(const float o[3], const float d[3], float t_lo, float t_hi, const GridView& g, MarchRay& r) {
@@ -156,7 +163,7 @@ NG_HD bool march_visit(MarchRay& r, const GridView& g, const MarchParams& p, Sin
   const float k = ng_max(ng_ceil(ng_div(t_exit, dt)), 1.f);
 
   const int64_t cell = ((static_cast<int64_t>(level) * g.res + ci[0]) * g.res + ci[1]) * g.res + ci[2];
-  if (g.bits[cell]) march_emit(r, t, dt, half_dt, k, sink);
+  if (grid_occupied(g, cell)) march_emit(r, t, dt, half_dt, k, sink);
   const float t_next = ng_add(t, ng_mul(k, dt));
   r.t = t_next;
   return t_next > t;  // false if dt is below float resolution at this t: stop instead of spinning
