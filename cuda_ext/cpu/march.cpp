@@ -6,9 +6,10 @@
 // rays let the out-of-order core overlap those chains. A lane whose ray ends takes the
 // chunk's next ray, so all lanes stay busy until the chunk runs dry.
 //
-// Samples are appended to one buffer per (thread, lane); march_gather_cpu copies each
-// ray's run to its place in the packed layout once the binding has scanned the counts.
-// A second traversal (count, then fill, as on CUDA) would cost more than that copy.
+// Occupied visits (t, dt, number of samples) are appended to one buffer per (thread,
+// lane); march_gather_cpu expands each ray's visits into its place in the packed layout
+// once the binding has scanned the counts, with the same arithmetic as the CUDA fill pass.
+// A second traversal (count, then fill, as on CUDA) would cost more than that.
 #include <omp.h>
 
 #include "nerfgen/march.h"
@@ -25,15 +26,13 @@ struct MarchRays {
   const float* t_hi;  // [n_rays]
 };
 
-// A lane's sink: appends (t_start, t_end) pairs to the lane's buffer.
+// A lane's sink: appends visits to the lane's buffer.
 struct BufferSink {
-  static constexpr bool kStores = true;
-  std::vector<float>* buffer;
-  int64_t n = 0;
-  void add(float t_start, float t_end) {
-    buffer->push_back(t_start);
-    buffer->push_back(t_end);
-    ++n;
+  std::vector<MarchVisit>* buffer;
+  int64_t n = 0;  // samples of the current ray
+  void add_visit(float t, float dt, int64_t n_visit) {
+    buffer->push_back({t, dt, n_visit});
+    n += n_visit;
   }
 };
 
@@ -56,7 +55,7 @@ void march_chunk(int64_t r0, int64_t r1, const MarchRays& rays, const GridView& 
       const int64_t r = next++;
       counts[r] = 0;
       samples.ray_buffer[r] = buffer;
-      samples.ray_begin[r] = static_cast<int64_t>(lane.sink.buffer->size() / 2);
+      samples.ray_begin[r] = static_cast<int64_t>(lane.sink.buffer->size());
       if (march_begin(rays.o + 3 * r, rays.d + 3 * r, rays.t_lo[r], rays.t_hi[r], grid, lane.ray)) {
         lane.r = r;
         lane.sink.n = 0;
@@ -127,13 +126,12 @@ void march_traverse_cpu(int64_t n_rays, const float* rays_o, const float* rays_d
 
 void march_gather_cpu(int64_t n_rays, const MarchCpuSamples& samples, const int64_t* offsets, int64_t* ray_indices,
                       float* t_starts, float* t_ends) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 256)
   for (int64_t r = 0; r < n_rays; ++r) {
-    const float* pairs = samples.buffers[samples.ray_buffer[r]].data() + 2 * samples.ray_begin[r];
-    for (int64_t k = offsets[r]; k < offsets[r + 1]; ++k, pairs += 2) {
-      t_starts[k] = pairs[0];
-      t_ends[k] = pairs[1];
-      ray_indices[k] = r;
+    const MarchVisit* visit = samples.buffers[samples.ray_buffer[r]].data() + samples.ray_begin[r];
+    for (int64_t k = offsets[r]; k < offsets[r + 1]; k += visit->n, ++visit) {
+      march_write_samples(visit->t, visit->dt, visit->n, t_starts + k, t_ends + k);
     }
+    for (int64_t k = offsets[r]; k < offsets[r + 1]; ++k) ray_indices[k] = r;
   }
 }

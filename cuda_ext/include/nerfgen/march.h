@@ -68,43 +68,44 @@ NG_HD bool march_begin(const float o[3], const float d[3], float t_lo, float t_h
   return true;
 }
 
-// An occupied visit's samples [t + j*dt, t + (j+1)*dt], j < k, whose midpoints are before
-// t_end. Midpoints grow with j, so if the last one is before t_end all k are kept: a
-// counting sink adds them at once (same count as the loop).
-template <typename Sink>
-NG_HD void march_emit(const MarchRay& r, float t, float dt, float half_dt, float k, Sink& sink) {
-  if constexpr (!Sink::kStores) {
-    const float last_mid = ng_add(ng_add(t, ng_mul(ng_sub(k, 1.f), dt)), half_dt);
-    if (last_mid < r.t_end) {
-      sink.n += static_cast<int64_t>(k);
-      return;
-    }
-  }
-  for (int64_t j = 0; static_cast<float>(j) < k; ++j) {
-    const float tj = ng_add(t, ng_mul(static_cast<float>(j), dt));
-    if (!(ng_add(tj, half_dt) < r.t_end)) break;
-    sink.add(tj, ng_add(tj, dt));
+// Sample j of a visit that starts at t with step dt is [start, start + dt].
+NG_HD float march_sample_start(float t, float dt, int64_t j) { return ng_add(t, ng_mul(static_cast<float>(j), dt)); }
+
+// How many of an occupied visit's k samples are kept: those whose midpoints are before
+// t_end. Midpoints grow with j, so they are a prefix, and all k when the last one is (one
+// test instead of k; k may be huge or inf when the ray leaves through the end).
+NG_HD int64_t march_kept(const MarchRay& r, float t, float dt, float half_dt, float k) {
+  const float last_mid = ng_add(ng_add(t, ng_mul(ng_sub(k, 1.f), dt)), half_dt);
+  if (last_mid < r.t_end) return static_cast<int64_t>(k);
+  int64_t n = 0;
+  while (static_cast<float>(n) < k && ng_add(march_sample_start(t, dt, n), half_dt) < r.t_end) ++n;
+  return n;
+}
+
+// Writes the n samples of a visit to t_starts/t_ends[0, n).
+NG_HD void march_write_samples(float t, float dt, int64_t n, float* t_starts, float* t_ends) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float start = march_sample_start(t, dt, j);
+    t_starts[j] = start;
+    t_ends[j] = ng_add(start, dt);
   }
 }
 
-// Where one ray's samples go. A Sink has `static constexpr bool kStores` and
-// `void add(float t_start, float t_end)`; SampleCounter only counts (n), so an occupied
-// visit whose k samples are all kept adds k at once; SampleWriter stores them in order.
+// Where one ray's samples go: a Sink has `void add_visit(float t, float dt, int64_t n)`,
+// called for each occupied visit that keeps n >= 1 samples. SampleCounter counts them,
+// SampleWriter writes them out in order.
 struct SampleCounter {
-  static constexpr bool kStores = false;
   int64_t n = 0;
-  NG_HD void add(float, float) { ++n; }
+  NG_HD void add_visit(float, float, int64_t n_visit) { n += n_visit; }
 };
 
 struct SampleWriter {
-  static constexpr bool kStores = true;
   float* t_starts;
   float* t_ends;
   int64_t n = 0;
-  NG_HD void add(float t_start, float t_end) {
-    t_starts[n] = t_start;
-    t_ends[n] = t_end;
-    ++n;
+  NG_HD void add_visit(float t, float dt, int64_t n_visit) {
+    march_write_samples(t, dt, n_visit, t_starts + n, t_ends + n);
+    n += n_visit;
   }
 };
 
@@ -163,7 +164,10 @@ NG_HD bool march_visit(MarchRay& r, const GridView& g, const MarchParams& p, Sin
   const float k = ng_max(ng_ceil(ng_div(t_exit, dt)), 1.f);
 
   const int64_t cell = ((static_cast<int64_t>(level) * g.res + ci[0]) * g.res + ci[1]) * g.res + ci[2];
-  if (grid_occupied(g, cell)) march_emit(r, t, dt, half_dt, k, sink);
+  if (grid_occupied(g, cell)) {
+    const int64_t n = march_kept(r, t, dt, half_dt, k);
+    if (n > 0) sink.add_visit(t, dt, n);
+  }
   const float t_next = ng_add(t, ng_mul(k, dt));
   r.t = t_next;
   return t_next > t;  // false if dt is below float resolution at this t: stop instead of spinning
@@ -197,13 +201,20 @@ void march_fill_cuda(int64_t n_rays, const float* rays_o, const float* rays_d, c
 #if !defined(__CUDACC__)
 #include <vector>
 
+// An occupied visit's samples, as march_write_samples expands them: 16 bytes for ~4
+// samples of 8 bytes each in a typical cell.
+struct MarchVisit {
+  float t, dt;
+  int64_t n;
+};
+
 // Samples of a CPU march before packing. Every (thread, lane) appends whole rays one after
-// another to its own buffer of (t_start, t_end) pairs; ray r's run starts at
-// ray_begin[r] in buffers[ray_buffer[r]] and is counts[r] pairs long.
+// another to its own buffer of visits; ray r's visits start at ray_begin[r] in
+// buffers[ray_buffer[r]] and hold counts[r] samples.
 struct MarchCpuSamples {
-  std::vector<std::vector<float>> buffers;
+  std::vector<std::vector<MarchVisit>> buffers;
   std::vector<int32_t> ray_buffer;  // [n_rays]
-  std::vector<int64_t> ray_begin;   // [n_rays], in pairs
+  std::vector<int64_t> ray_begin;   // [n_rays]
 };
 
 void march_traverse_cpu(int64_t n_rays, const float* rays_o, const float* rays_d, const float* t_lo,
