@@ -16,7 +16,7 @@
 
 namespace {
 
-constexpr int kLanes = 4;
+constexpr int kLanes = 8;  // 8 measured ~10% faster than 4; 16 no better
 constexpr int64_t kChunk = 64;  // rays per scheduling chunk
 
 struct MarchRays {
