@@ -10,27 +10,9 @@
 
 #include <limits>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 namespace {
 
 using at::Tensor;
-
-// Asks Linux to back a freshly allocated, not yet touched CPU tensor with transparent huge
-// pages (a hint; no-op elsewhere). The outputs here are tens of MB written in random or
-// strided order: 2 MB pages mean a few dozen page faults instead of thousands, and TLB
-// hits (backward_params 145 -> 112 ms for 16 levels x 2^19 entries).
-void advise_huge_pages(const Tensor& t) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHuge = uintptr_t(1) << 21;
-  const auto begin = reinterpret_cast<uintptr_t>(t.data_ptr());
-  const uintptr_t end = begin + t.nbytes();
-  const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1), last = end & ~(kHuge - 1);
-  if (t.is_cpu() && last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#endif
-}
 
 // Checks x [N, 3] and params [n_levels, table_size, F] and fills the launcher arguments
 // that do not depend on the direction (forward/backward).

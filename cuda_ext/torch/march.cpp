@@ -28,6 +28,7 @@ PackedOutputs allocate_packed(const at::Tensor& counts, const at::TensorOptions&
   out.ray_indices = at::empty({n_samples}, counts.options());
   out.t_starts = at::empty({n_samples}, float_options);
   out.t_ends = at::empty({n_samples}, float_options);
+  for (const at::Tensor* t : {&out.ray_indices, &out.t_starts, &out.t_ends}) advise_huge_pages(*t);
   return out;
 }
 
