@@ -1,10 +1,10 @@
 """Builds nerfgen._C from cuda_ext/.
 
-Always: a C++ extension (-O3 -g0 -fopenmp) from cuda_ext/torch/*.cpp (the only files
-that include torch headers: op registration, checks, allocation) and cuda_ext/cpu/*.cpp
-(torch-free loops over raw pointers). With a CUDA build of torch and nvcc present it also
-compiles cuda_ext/cuda/*.cu (torch-free kernels) and defines NERFGEN_WITH_CUDA so the
-CUDA dispatch entries are registered.
+Always: a C++ extension (-O3 -g0 -fopenmp -std=c++20: torch's headers need C++20) from
+cuda_ext/torch/*.cpp (the only files that include torch headers: op registration, checks,
+allocation) and cuda_ext/cpu/*.cpp (torch-free loops over raw pointers). With a CUDA
+build of torch and nvcc present it also compiles cuda_ext/cuda/*.cu (torch-free kernels)
+and defines NERFGEN_WITH_CUDA so the CUDA dispatch entries are registered.
 """
 import glob
 import os
@@ -29,7 +29,7 @@ def _extensions():
 
     sources = _rel("cuda_ext/torch/*.cpp") + _rel("cuda_ext/cpu/*.cpp")
     include_dirs = [os.path.join(ROOT, "cuda_ext", "include")]
-    cxx_flags = ["-O3", "-g0", "-fopenmp", "-std=c++17"]
+    cxx_flags = ["-O3", "-g0", "-fopenmp", "-std=c++20"]
     with_cuda = (
         torch.version.cuda is not None
         and cpp_extension.CUDA_HOME is not None
@@ -42,7 +42,7 @@ def _extensions():
                 sources + _rel("cuda_ext/cuda/*.cu"),
                 include_dirs=include_dirs,
                 define_macros=[("NERFGEN_WITH_CUDA", "1")],
-                extra_compile_args={"cxx": cxx_flags, "nvcc": ["-O3", "-std=c++17", "--use_fast_math"]},
+                extra_compile_args={"cxx": cxx_flags, "nvcc": ["-O3", "-std=c++20", "--use_fast_math"]},
                 extra_link_args=["-fopenmp"],
             )
         ]

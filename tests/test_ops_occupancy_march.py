@@ -111,6 +111,26 @@ def test_ext_matches_reference_adversarial():
     assert ext.n_samples == 0
 
 
+@requires_ext
+def test_ext_layout_independent_of_threads():
+    # The CPU op marches chunks of rays on several threads and lanes into per-lane buffers
+    # and packs them by ray afterwards: the result must not depend on who marched what.
+    grid = _grid(3, 16, "random", seed=3)
+    o, d = _rays(2000, seed=4)
+    threads = torch.get_num_threads()
+    try:
+        results = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            results.append(_run_both(o, d, grid, 0.02, cone_angle=0.02))
+    finally:
+        torch.set_num_threads(threads)
+    (ext1, ref), (ext2, _) = results
+    _assert_same(ext1, ref)
+    for field in ("offsets", "ray_indices", "t_starts", "t_ends"):
+        assert torch.equal(getattr(ext1, field), getattr(ext2, field)), field
+
+
 def test_full_grid_sample_count_and_lattice():
     # cone_angle = 0: samples tile [t0, t_end) with a constant step; the last one is the
     # last whose midpoint is before t_end, so count = ceil((t_end - t0) / step - 1/2).

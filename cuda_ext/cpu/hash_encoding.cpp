@@ -1,14 +1,15 @@
 // CPU launchers for the hash encoding.
-//  forward, backward_x: parallel over chunks of points; within a chunk, level by level.
+//  forward, backward_x: level by level (one level's table in cache at a time), parallel
+//  over chunks of points within a level.
 //  backward_params: parallel over levels, without atomics: one thread owns a level's
 //  table slice and adds its points in order, so the result is deterministic and
-//  independent of the thread count.
+//  independent of the thread count. It reads each level's columns of grad_encoding in
+//  place (a level-major copy first cost more than it saved: 32 MB to fault in and fill).
 // The fine levels are random gathers into megabyte tables, so the loops are bound by
 // memory latency; every loop computes cells a few points ahead and prefetches their
 // entries (about 2x faster than gathering on demand).
 #include <algorithm>
 #include <cstring>
-#include <memory>
 
 #include "nerfgen/hash_encoding.h"
 
@@ -42,17 +43,29 @@ void for_each_cell(const HashEncodeArgs<scalar_t>& a, int level, const scalar_t*
   }
 }
 
+// Level by level, all points of a level before the next: one level's table (a few MB)
+// stays in the last-level cache and the TLB while it is gathered from, where interleaving
+// all levels per chunk of points cycled through every table (64 MB at 16 x 2^19 x 2
+// floats). Each level writes its F columns of the encoding rows directly (the rows are
+// revisited once per level; a level-major buffer plus transpose measured slower). Threads
+// split each level's points; `nowait` lets a thread start the next level while the others
+// finish theirs (levels write disjoint columns).
 template <typename scalar_t, int F>
 void forward_f(const HashEncodeArgs<scalar_t>& a) {
   const int L = a.levels.n_levels;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t begin = 0; begin < a.n_points; begin += kChunk) {
-    const int64_t end = std::min(begin + kChunk, a.n_points);
+  const int64_t N = a.n_points;
+#pragma omp parallel
+  {
     for (int level = 0; level < L; ++level) {
       const scalar_t* table = a.params + hash_table_offset<scalar_t, F>(a, level);
-      for_each_cell<scalar_t, F, false>(a, level, table, begin, end, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
-        hash_grid_interpolate<scalar_t, F>(table, cell, a.encoding + hash_encoding_offset<scalar_t, F>(a, n, level));
-      });
+#pragma omp for schedule(dynamic, 1) nowait
+      for (int64_t begin = 0; begin < N; begin += kChunk) {
+        for_each_cell<scalar_t, F, false>(a, level, table, begin, std::min(begin + kChunk, N),
+                                          [&](int64_t n, const HashGridCell<scalar_t>& cell) {
+                                            hash_grid_interpolate<scalar_t, F>(
+                                                table, cell, a.encoding + hash_encoding_offset<scalar_t, F>(a, n, level));
+                                          });
+      }
     }
   }
 }
@@ -61,43 +74,39 @@ template <typename scalar_t, int F>
 void backward_params_f(const HashEncodeArgs<scalar_t>& a) {
   const int L = a.levels.n_levels;
   const int64_t N = a.n_points;
-  // Level-major copy of grad_encoding: each level's pass below then streams F values per
-  // point instead of touching every cache line of the whole [N, L*F] array.
-  // (uninitialised: every entry is written by the transpose, in parallel)
-  std::unique_ptr<scalar_t[]> grad_by_level(new scalar_t[static_cast<size_t>(N) * L * F]);
-#pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; ++n)
-    for (int level = 0; level < L; ++level)
-      for (int f = 0; f < F; ++f)
-        grad_by_level[(static_cast<int64_t>(level) * N + n) * F + f] =
-            a.grad_encoding[hash_encoding_offset<scalar_t, F>(a, n, level) + f];
   const auto add = [](scalar_t* p, scalar_t v) { *p += v; };
 #pragma omp parallel for schedule(dynamic, 1)
   for (int level = 0; level < L; ++level) {
     scalar_t* table = a.grad_params + hash_table_offset<scalar_t, F>(a, level);
     std::memset(table, 0, sizeof(scalar_t) * a.table_size * F);
-    const scalar_t* grad = grad_by_level.get() + static_cast<int64_t>(level) * N * F;
     for_each_cell<scalar_t, F, true>(a, level, table, 0, N, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
-      hash_grid_scatter<scalar_t, F>(table, cell, grad + n * F, add);
+      const scalar_t* grad = a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level);
+      hash_grid_scatter<scalar_t, F>(table, cell, grad, add);
     });
   }
 }
 
+// Level by level as the forward (one table in cache at a time); each level's pass adds to
+// every point's row of grad_x, in level order, so the sums do not depend on the threads.
 template <typename scalar_t, int F>
 void backward_x_f(const HashEncodeArgs<scalar_t>& a) {
   const int L = a.levels.n_levels;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t begin = 0; begin < a.n_points; begin += kChunk) {
-    const int64_t end = std::min(begin + kChunk, a.n_points);
-    scalar_t* gx = a.grad_x + 3 * begin;  // this chunk's rows, accumulated over levels
-    std::fill(gx, gx + 3 * (end - begin), scalar_t(0));
+  const int64_t N = a.n_points;
+  std::fill(a.grad_x, a.grad_x + 3 * N, scalar_t(0));
+#pragma omp parallel
+  {
     for (int level = 0; level < L; ++level) {
       const scalar_t* table = a.params + hash_table_offset<scalar_t, F>(a, level);
       const scalar_t scale = static_cast<scalar_t>(a.levels.level[level].scale);
-      for_each_cell<scalar_t, F, false>(a, level, table, begin, end, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
-        hash_grid_dx<scalar_t, F>(table, cell, a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level), scale,
-                                  gx + 3 * (n - begin));
-      });
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t begin = 0; begin < N; begin += kChunk) {
+        for_each_cell<scalar_t, F, false>(a, level, table, begin, std::min(begin + kChunk, N),
+                                          [&](int64_t n, const HashGridCell<scalar_t>& cell) {
+                                            hash_grid_dx<scalar_t, F>(
+                                                table, cell, a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level),
+                                                scale, a.grad_x + 3 * n);
+                                          });
+      }
     }
   }
 }

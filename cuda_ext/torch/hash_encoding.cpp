@@ -72,6 +72,7 @@ void check_grad(const char* op, const Tensor& grad, const Tensor& x, const Tenso
 Tensor hash_encode_forward(const Tensor& x, const Tensor& params, at::ArrayRef<double> level_scales) {
   check_inputs("hash_encode_forward", x, params, level_scales);
   Tensor encoding = at::empty({x.size(0), params.size(0) * params.size(2)}, params.options());
+  advise_huge_pages(encoding);  // written one level's columns at a time: every row L times
   AT_DISPATCH_FLOATING_TYPES(params.scalar_type(), "hash_encode_forward", [&] {
     auto a = make_args<scalar_t>(x, params, level_scales);
     a.encoding = encoding.data_ptr<scalar_t>();
@@ -85,6 +86,7 @@ Tensor hash_encode_backward_params(const Tensor& grad_encoding, const Tensor& x,
   check_inputs("hash_encode_backward_params", x, params, level_scales);
   check_grad("hash_encode_backward_params", grad_encoding, x, params);
   Tensor grad_params = at::empty_like(params);  // the launcher writes every entry
+  advise_huge_pages(grad_params);
   AT_DISPATCH_FLOATING_TYPES(params.scalar_type(), "hash_encode_backward_params", [&] {
     auto a = make_args<scalar_t>(x, params, level_scales);
     a.grad_encoding = grad_encoding.data_ptr<scalar_t>();

@@ -1,4 +1,5 @@
-// torch.ops.nerfgen.march: count pass -> exclusive scan (torch.cumsum) -> fill pass.
+// torch.ops.nerfgen.march: per-ray counts -> exclusive scan (torch.cumsum) -> samples placed
+// at the offsets (CUDA: a fill pass; CPU: a copy from the single traversal's buffers).
 // No atomics, so CPU and CUDA produce the same packed layout.
 #include "common.h"
 #include "nerfgen/march.h"
@@ -12,6 +13,24 @@ namespace {
 enum class Backend { CPU, CUDA };
 
 using MarchResult = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
+
+struct PackedOutputs {
+  at::Tensor offsets, ray_indices, t_starts, t_ends;
+};
+
+// offsets [n_rays + 1] = exclusive scan of counts [n_rays]; the sample arrays sized to its total.
+PackedOutputs allocate_packed(const at::Tensor& counts, const at::TensorOptions& float_options) {
+  const int64_t n_rays = counts.size(0);
+  PackedOutputs out;
+  out.offsets = at::zeros({n_rays + 1}, counts.options());
+  out.offsets.slice(0, 1).copy_(at::cumsum(counts, 0));
+  const int64_t n_samples = out.offsets[n_rays].item<int64_t>();
+  out.ray_indices = at::empty({n_samples}, counts.options());
+  out.t_starts = at::empty({n_samples}, float_options);
+  out.t_ends = at::empty({n_samples}, float_options);
+  for (const at::Tensor* t : {&out.ray_indices, &out.t_starts, &out.t_ends}) advise_huge_pages(*t);
+  return out;
+}
 
 MarchResult march(Backend backend, const at::Tensor& rays_o, const at::Tensor& rays_d, const at::Tensor& t_lo,
                   const at::Tensor& t_hi, const at::Tensor& binaries, at::ArrayRef<double> grid_center,
@@ -33,7 +52,7 @@ MarchResult march(Backend backend, const at::Tensor& rays_o, const at::Tensor& r
   TORCH_CHECK(grid_center.size() == 3 && grid_half.size() == 3, "grid_center and grid_half must have 3 values");
   TORCH_CHECK(step_size > 0 && max_step >= step_size, "need 0 < step_size <= max_step");
 
-  GridView grid;
+  GridView grid{};  // packed stays null: the CPU launcher packs its own copy
   grid.bits = binaries.data_ptr<bool>();
   grid.levels = static_cast<int>(binaries.size(0));
   grid.res = static_cast<int>(binaries.size(1));
@@ -52,34 +71,25 @@ MarchResult march(Backend backend, const at::Tensor& rays_o, const at::Tensor& r
   const float* lo = t_lo.data_ptr<float>();
   const float* hi = t_hi.data_ptr<float>();
   auto counts = at::empty({n_rays}, rays_o.options().dtype(at::kLong));
-  void* stream = nullptr;  // only used by the CUDA launchers
-  (void)stream;
-#ifdef NERFGEN_WITH_CUDA
-  if (backend == Backend::CUDA) stream = at::cuda::getCurrentCUDAStream().stream();
-#endif
   if (backend == Backend::CPU) {
-    march_count_cpu(n_rays, o, d, lo, hi, grid, params, counts.data_ptr<int64_t>());
-  } else {
-#ifdef NERFGEN_WITH_CUDA
-    march_count_cuda(n_rays, o, d, lo, hi, grid, params, counts.data_ptr<int64_t>(), stream);
-#endif
+    MarchCpuSamples samples;
+    march_traverse_cpu(n_rays, o, d, lo, hi, grid, params, counts.data_ptr<int64_t>(), samples);
+    PackedOutputs out = allocate_packed(counts, rays_o.options());
+    march_gather_cpu(n_rays, samples, out.offsets.data_ptr<int64_t>(), out.ray_indices.data_ptr<int64_t>(),
+                     out.t_starts.data_ptr<float>(), out.t_ends.data_ptr<float>());
+    return {out.ray_indices, out.t_starts, out.t_ends, out.offsets};
   }
-  auto offsets = at::zeros({n_rays + 1}, counts.options());
-  offsets.slice(0, 1).copy_(at::cumsum(counts, 0));
-  const int64_t n_samples = offsets[n_rays].item<int64_t>();
-  auto ray_indices = at::empty({n_samples}, counts.options());
-  auto t_starts = at::empty({n_samples}, rays_o.options());
-  auto t_ends = at::empty({n_samples}, rays_o.options());
-  if (backend == Backend::CPU) {
-    march_fill_cpu(n_rays, o, d, lo, hi, grid, params, offsets.data_ptr<int64_t>(), ray_indices.data_ptr<int64_t>(),
-                   t_starts.data_ptr<float>(), t_ends.data_ptr<float>());
-  } else {
 #ifdef NERFGEN_WITH_CUDA
-    march_fill_cuda(n_rays, o, d, lo, hi, grid, params, offsets.data_ptr<int64_t>(), ray_indices.data_ptr<int64_t>(),
-                    t_starts.data_ptr<float>(), t_ends.data_ptr<float>(), stream);
+  void* stream = at::cuda::getCurrentCUDAStream().stream();
+  march_count_cuda(n_rays, o, d, lo, hi, grid, params, counts.data_ptr<int64_t>(), stream);
+  PackedOutputs out = allocate_packed(counts, rays_o.options());
+  march_fill_cuda(n_rays, o, d, lo, hi, grid, params, out.offsets.data_ptr<int64_t>(),
+                  out.ray_indices.data_ptr<int64_t>(), out.t_starts.data_ptr<float>(), out.t_ends.data_ptr<float>(),
+                  stream);
+  return {out.ray_indices, out.t_starts, out.t_ends, out.offsets};
+#else
+  TORCH_CHECK(false, "march: nerfgen was built without CUDA");
 #endif
-  }
-  return {ray_indices, t_starts, t_ends, offsets};
 }
 
 MarchResult march_cpu_op(const at::Tensor& rays_o, const at::Tensor& rays_d, const at::Tensor& t_lo,

@@ -10,6 +10,9 @@
 #include "common.h"
 
 #include <cmath>
+#if !defined(__CUDA_ARCH__) && defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #if defined(__CUDA_ARCH__)
 NG_HD float ng_add(float a, float b) { return __fadd_rn(a, b); }
@@ -25,26 +28,45 @@ NG_HD float ng_div(float a, float b) { return a / b; }
 
 NG_HD float ng_inf() { return __builtin_huge_valf(); }
 
-// min/max/floor/ceil without libm calls on the host: in the march loop fminf/floorf are
+NG_HD uint32_t ng_float_bits(float x) {
+#if defined(__CUDA_ARCH__)
+  return __float_as_uint(x);
+#else
+  uint32_t bits;
+  __builtin_memcpy(&bits, &x, sizeof bits);
+  return bits;
+#endif
+}
+
+// 2**e for e in [-126, 127], exactly, from the exponent bits.
+NG_HD float ng_pow2(int e) {
+  const uint32_t bits = static_cast<uint32_t>(e + 127) << 23;
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(bits);
+#else
+  float x;
+  __builtin_memcpy(&x, &bits, sizeof x);
+  return x;
+#endif
+}
+
+// min/max/ceil without libm calls on the host: in the march loop fminf/ceilf are
 // out-of-line calls on baseline x86-64 and dominated the per-step latency. Inputs on these
 // paths are never NaN except where noted; results equal torch.minimum/clamp/floor/ceil.
 NG_HD float ng_min(float a, float b) { return b < a ? b : a; }
 NG_HD float ng_max(float a, float b) { return a < b ? b : a; }  // NaN a stays NaN, like torch.clamp
 
-// floor of x already clamped to a small range (|x| < 2^31).
-NG_HD float ng_floor_small(float x) {
-#if defined(__CUDA_ARCH__)
-  return floorf(x);
-#else
-  const float i = static_cast<float>(static_cast<int>(x));
-  return i > x ? i - 1.f : i;
-#endif
-}
-
-// ceil for any x: floats >= 2^23 are integers already; NaN and inf pass through.
+// ceil for any x: floats >= 2^23 are integers already; NaN and inf pass through. On the
+// host it is branch-free: in the march loop k = ceil(t_exit / dt) is data dependent, and a
+// branch here mispredicted on a large share of the visits.
 NG_HD float ng_ceil(float x) {
 #if defined(__CUDA_ARCH__)
   return ceilf(x);
+#elif defined(__SSE2__)
+  // cvttss2si truncates, giving INT_MIN out of range (those x are selected away below).
+  const float i = static_cast<float>(_mm_cvttss_si32(_mm_set_ss(x)));
+  const float up = i < x ? 1.f : 0.f;
+  return fabsf(x) < 8388608.f ? i + up : x;
 #else
   if (!(x < 8388608.f && x > -8388608.f)) return x;
   const float i = static_cast<float>(static_cast<int>(x));
