@@ -41,8 +41,8 @@ class DemoConfig:
     """Width in pixels of the captured views (the training images)."""
     height: int = 150
     """Height in pixels of the captured views."""
-    train_steps: int = 1000
-    """Training steps per field (measured on 2 busy CPU cores: street ~120 s, car ~55 s)."""
+    train_steps: int = 2000
+    """Training steps per field (2000: street ~115 s, car ~70 s on 2 idle CPU cores; twice that when busy)."""
     train_seconds: float | None = None
     """Also stop training a field after this many seconds; a binding deadline makes the fields
     (and everything rendered from them) differ from run to run."""
