@@ -9,7 +9,7 @@ from torch import Tensor
 from nerfgen.cameras import Cameras, generate_rays, range_to_depth_z
 from nerfgen.fields.base import Field
 from nerfgen.ops.occupancy_grid import OccupancyGrid
-from nerfgen.render.surface_normals import surface_normals
+from nerfgen.render.surface_normals import surface_normals as fit_surface_normals
 from nerfgen.render.volume import RenderConfig, render_rays
 
 
@@ -22,7 +22,7 @@ class ImageOutput:
     range: Tensor  # [H,W] expected distance along each pixel's ray
     depth_z: Tensor  # [H,W] expected depth along the optical axis
     normals: Tensor | None  # [H,W,3] unit; predicted normals when the field has them, else gradient normals
-    surface_normals: Tensor  # [H,W,3] unit normals of the rendered surface (nerfgen.render.surface_normals), 0 where unknown
+    surface_normals: Tensor | None  # [H,W,3] unit normals of the rendered surface (nerfgen.render.surface_normals), 0 where unknown; if asked
 
 
 def render_image(
@@ -34,8 +34,10 @@ def render_image(
     background: tuple[float, float, float] = (1.0, 1.0, 1.0),
     normals: bool = False,
     chunk: int = 1 << 13,
+    surface_normals: bool = False,
 ) -> ImageOutput:
-    """Renders camera `index`; normals need autograd w.r.t. positions, so they cost ~2x."""
+    """Renders camera `index`; `normals` (the field's) need autograd w.r.t. positions, so
+    they cost ~2x; `surface_normals` fit planes to the rendered surface afterwards."""
     h, w = int(cameras.height[index]), int(cameras.width[index])
     rays = generate_rays(cameras, index)
     bg = torch.tensor(background, dtype=torch.float32)
@@ -59,7 +61,7 @@ def render_image(
         range=range_.reshape(h, w),
         depth_z=range_to_depth_z(range_, rays.z_cam).reshape(h, w),
         normals=torch.cat(parts["normals"]).reshape(h, w, 3) if normals else None,
-        surface_normals=surface_normals(
+        surface_normals=fit_surface_normals(
             points.reshape(h, w, 3), rays.directions.reshape(h, w, 3), range_.reshape(h, w), opacity.reshape(h, w) > 0.5
-        ),
+        ) if surface_normals else None,
     )

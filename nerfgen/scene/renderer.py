@@ -62,11 +62,11 @@ def render_composed_image(
     """Renders every pixel of camera `index` through `fields` in chunks of rays."""
     h, w = int(cameras.height[index]), int(cameras.width[index])
     out = []
+    field_normals = config.normals == "field"
     with torch.no_grad():  # not inference_mode: gradient normals need autograd
         rays = generate_rays(cameras, index)
         for start in range(0, h * w, config.chunk):
             sl = slice(start, start + config.chunk)
-            field_normals = config.normals == "field"
             out.append(render_composed_rays(fields, rays.origins[sl], rays.directions[sl], sky, config, normals=field_normals))
     cat = lambda name: torch.cat([getattr(o, name) for o in out])  # noqa: E731
     range_ = cat("range")

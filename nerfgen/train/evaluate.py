@@ -71,11 +71,12 @@ def _depth_image(depth: Tensor, opacity: Tensor) -> Tensor:  # [H,W] -> [H,W,3] 
 
 
 def side_by_side(target: Tensor, render: ImageOutput) -> Tensor:  # -> [H, k*W, 3]
-    """Ground truth | render | depth_z | depth normals | field normals (when rendered)."""
+    """Ground truth | render | depth_z | surface normals | field normals (each when rendered)."""
     solid = render.opacity[..., None] > 0.5
-    panels = [target, render.rgb, _depth_image(render.depth_z, render.opacity), (render.surface_normals + 1.0) * 0.5 * solid]
-    if render.normals is not None:
-        panels.append((render.normals + 1.0) * 0.5 * solid)
+    panels = [target, render.rgb, _depth_image(render.depth_z, render.opacity)]
+    for normals in (render.surface_normals, render.normals):
+        if normals is not None:
+            panels.append((normals + 1.0) * 0.5 * solid)
     return torch.cat(panels, dim=1)
 
 
@@ -95,7 +96,7 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path)
         for k, i in enumerate(frames.tolist()):
             render = render_image(
                 trained.field, trained.grid, dataset.cameras, i, trained.config.render,
-                background=dataset.background, normals=want_normals,
+                background=dataset.background, normals=want_normals, surface_normals=True,
             )
             target = dataset.images[i]
             view = {"frame": i, "image": dataset.image_paths[i].name, "psnr": psnr(render.rgb, target), "ssim": ssim(render.rgb, target)}
