@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from nerfgen.ops import _ext
+from nerfgen.ops.packed import exclusive_sum_per_ray
 
 
 class CompositeOutput(NamedTuple):
@@ -70,16 +71,12 @@ def composite_reference(
     transmittance_threshold: float = 1e-4,
 ) -> CompositeOutput:
     """Pure-PyTorch compositing (the fallback and the tests' reference), differentiable
-    by autograd. Vectorised over all samples: the per-ray exclusive sum of optical depth
-    is a global cumulative sum minus its value at each ray's first sample, done in
-    float64 so that subtracting the running total of earlier rays costs no precision."""
+    by autograd. Vectorised over all samples: the optical depth before each sample is one
+    float64 per-ray exclusive sum (`exclusive_sum_per_ray`)."""
     n_rays = offsets.numel() - 1
     counts = offsets[1:] - offsets[:-1]  # [n_rays]
     tau = sigmas * (t_ends - t_starts)  # [S]
-    tau64 = tau.to(torch.float64).clamp(max=_TAU_MAX)
-    inclusive = torch.cat([tau64.new_zeros(1), torch.cumsum(tau64, 0)])  # [S + 1]
-    ray_start = torch.repeat_interleave(inclusive[offsets[:-1]], counts, output_size=sigmas.numel())  # [S]
-    exclusive = inclusive[:-1] - ray_start  # [S] optical depth before each sample, per ray
+    exclusive = exclusive_sum_per_ray(tau.clamp(max=_TAU_MAX), offsets)  # [S] float64 optical depth before each sample
     transmittance = torch.exp(-exclusive).to(sigmas.dtype)  # [S]
     alive = transmittance >= transmittance_threshold  # [S] early termination
     alpha = 1.0 - torch.exp(-tau)

@@ -32,3 +32,13 @@ class PackedSamples:
         offsets = torch.zeros(n_rays + 1, dtype=torch.int64, device=ray_indices.device)
         torch.cumsum(counts, 0, out=offsets[1:])
         return PackedSamples(ray_indices, t_starts, t_ends, offsets, n_rays)
+
+
+def exclusive_sum_per_ray(values: Tensor, offsets: Tensor) -> Tensor:  # [S], [n_rays + 1] -> [S] float64
+    """Per sample, the sum of the values before it within its ray. One global cumulative
+    sum minus its value at each ray's first sample, in float64 so that subtracting the
+    running total of earlier rays costs no precision."""
+    inclusive = torch.cat([values.new_zeros(1, dtype=torch.float64), torch.cumsum(values.double(), 0)])  # [S + 1]
+    counts = offsets[1:] - offsets[:-1]
+    ray_start = torch.repeat_interleave(inclusive[offsets[:-1]], counts, output_size=values.numel())
+    return inclusive[:-1] - ray_start

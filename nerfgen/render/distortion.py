@@ -13,14 +13,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-
-def _exclusive_cumsum_per_ray(x: Tensor, offsets: Tensor) -> Tensor:  # x [S], offsets [n_rays+1] -> [S]
-    # One global cumulative sum minus its value at each ray's first sample; float64 so
-    # subtracting earlier rays' totals loses nothing.
-    inclusive = torch.cat([x.new_zeros(1, dtype=torch.float64), torch.cumsum(x.double(), 0)])
-    counts = offsets[1:] - offsets[:-1]
-    ray_start = torch.repeat_interleave(inclusive[offsets[:-1]], counts, output_size=x.numel())
-    return (inclusive[:-1] - ray_start).to(x.dtype)
+from nerfgen.ops.packed import exclusive_sum_per_ray
 
 
 def distortion_loss(
@@ -35,8 +28,8 @@ def distortion_loss(
         return weights.new_zeros(())
     s_mid = 0.5 * (t_starts + t_ends) / scale
     s_len = (t_ends - t_starts) / scale
-    cum_w = _exclusive_cumsum_per_ray(weights, offsets)
-    cum_ws = _exclusive_cumsum_per_ray(weights * s_mid, offsets)
+    cum_w = exclusive_sum_per_ray(weights, offsets).to(weights.dtype)
+    cum_ws = exclusive_sum_per_ray(weights * s_mid, offsets).to(weights.dtype)
     pairwise = 2.0 * weights * (s_mid * cum_w - cum_ws)
     own = weights.square() * s_len / 3.0
     return (pairwise + own).sum() / n_rays

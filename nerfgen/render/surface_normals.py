@@ -9,8 +9,9 @@ median error falls from ~24 deg (adjacent differences) to ~11 deg (r = 2 or 3).
 Neighbours across a depth edge must not bend the plane. A neighbour counts when its
 range differs from the centre's by at most what a surface seen at `max_incidence_deg`
 from its normal could produce over the angle between the two rays:
-|r_nb - r_c| <= tan(max_incidence) * min(r_nb, r_c) * angle (the nearer point bounds it). Grazing ground (large range steps
-between rows) stays connected; an object's silhouette against a far background does not.
+|r_nb - r_c| <= tan(max_incidence) * min(r_nb, r_c) * angle (the nearer point bounds it).
+Grazing ground (large range steps between rows) stays connected; an object's silhouette
+against a far background does not.
 """
 from __future__ import annotations
 
