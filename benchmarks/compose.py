@@ -32,6 +32,7 @@ from nerfgen.labels import correspondences, correspondences_from_weights, frame_
 from nerfgen.scene import NeuralSceneRenderer, composed_gt_scene, load_composed_scene, load_composed_scene_spec
 from nerfgen.train.api import train_field
 from nerfgen.train.config import TrainConfig
+from nerfgen.train.presets import preset
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 NEW_CARS = [((-6.0, -1.0, 0.0), 10.0), ((3.0, 1.2, 0.0), 190.0), ((13.0, -1.0, 0.0), -15.0)]  # (position, yaw)
@@ -48,7 +49,7 @@ def train_once(scene: str, work: Path, seconds: float, views: int, size: tuple[i
     if not (run / "checkpoints").exists():
         t0 = time.perf_counter()
         budget = TrainConfig(max_steps=steps, progress=False) if steps else TrainConfig(seconds=seconds, progress=False)
-        trained = train_field(data, run, train=budget)
+        trained = train_field(data, run, **preset("street" if scene == "street" else "object", train=budget))
         print(f"trained {scene}: {trained.step} steps in {time.perf_counter() - t0:.0f} s")
     return run
 

@@ -20,6 +20,7 @@ from nerfgen.data import load_dataset
 from nerfgen.gt import capture
 from nerfgen.train.api import train_field
 from nerfgen.train.config import TrainConfig
+from nerfgen.train.presets import preset
 from nerfgen.train.evaluate import evaluate
 from nerfgen.train.run import load_trained
 
@@ -33,7 +34,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="training budget per scene (default 120 without --steps)")
     ap.add_argument("--steps", type=int, default=None, help="train this many steps instead of a time budget")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--preset", nargs="*", default=["street=street"], metavar="SCENE=PRESET",
+                    help="nerfgen.train.presets per scene (default: street=street; others use the defaults)")
     args = ap.parse_args()
+    args.preset = dict(item.split("=", 1) for item in args.preset)
     if args.steps is not None:
         budget = TrainConfig(max_steps=args.steps, progress=False, threads=args.threads)
     else:
@@ -45,7 +49,7 @@ def main() -> None:
         if not data.exists():
             capture(SCENES / f"{name}.yaml", data, views=100, width=200, height=150, seed=0, progress=False)
         t0 = time.perf_counter()
-        train_field(data, run, train=budget)
+        train_field(data, run, **preset(args.preset.get(name, "object"), train=budget))
         seconds = time.perf_counter() - t0
         trained = load_trained(run)
         dataset = load_dataset(data, background=trained.config.train.eval_background)

@@ -311,3 +311,13 @@ def test_grid_march_method_matches_functional():
     ext, ref = _run_both(o, d, grid, 0.02, cone_angle=0.01)
     _assert_same(a, ext)
     _assert_same(a, ref)
+
+
+def test_cells_containing_marks_the_finest_level_holding_each_point():
+    grid = OccupancyGrid([0.0, 0.0, 0.0, 1.0, 1.0, 1.0], resolution=4, levels=2)
+    points = torch.tensor([[0.1, 0.3, 0.9], [0.1, 0.3, 0.95], [1.2, -0.4, 0.5], [5.0, 5.0, 5.0]])
+    cells = grid.cells_containing(points)
+    assert cells.sum() == 2  # the first two share a cell; the last lies outside every level
+    assert cells[0, 0, 1, 3]
+    # level 1 spans [-0.5, 1.5] in 4 cells of 0.5: (1.2, -0.4, 0.5) -> (3, 0, 2)
+    assert cells[1, 3, 0, 2]

@@ -130,10 +130,12 @@ def _capture(config: DemoConfig, name: str, stages: list[StageResult]) -> Path:
 def _train(config: DemoConfig, name: str, data: Path, stages: list[StageResult]) -> Path:
     from nerfgen.data import load_dataset
     from nerfgen.train import TrainConfig, evaluate, train_field
+    from nerfgen.train.presets import preset
 
     run = config.out / "runs" / name
     t0 = time.perf_counter()
-    trained = train_field(data, run, train=TrainConfig(max_steps=config.train_steps, seconds=config.train_seconds, seed=config.seed))
+    budget = TrainConfig(max_steps=config.train_steps, seconds=config.train_seconds, seed=config.seed)
+    trained = train_field(data, run, **preset("street" if name == "street" else "object", train=budget))
     stages.append(StageResult(f"train {name}", f"{trained.step} steps", time.perf_counter() - t0, str(run), {"steps": trained.step}))
 
     t0 = time.perf_counter()

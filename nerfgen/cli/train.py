@@ -10,6 +10,7 @@ import tyro
 from nerfgen.fields.ngp import NGPFieldConfig
 from nerfgen.render.volume import RenderConfig
 from nerfgen.train.config import GridConfig, TrainConfig
+from nerfgen.train.presets import PresetName
 
 
 @dataclass
@@ -24,6 +25,9 @@ class TrainCommand:
     """Train on images downsampled by this integer factor."""
     resume: bool = False
     """Continue from the newest checkpoint in --out instead of starting over."""
+    preset: PresetName = "object"
+    """Set-up for the kind of scene (nerfgen.train.presets): "object" (the defaults) or "street"
+    (finer hash grid and steps for a 100 m box, depth supervision); explicit flags win."""
     aabb: tuple[float, float, float, float, float, float] | None = None
     """Scene box min x y z max x y z (metres); default: the dataset's scene_aabb or a guess from the cameras."""
     train: Annotated[TrainConfig, tyro.conf.OmitArgPrefixes] = dc_field(default_factory=TrainConfig)
@@ -35,9 +39,8 @@ class TrainCommand:
 def run_train(cmd: tyro.conf.OmitArgPrefixes[TrainCommand]) -> None:
     """Train a radiance field (hash grid + tiny MLPs) on posed images."""
     from nerfgen.train import train_field
+    from nerfgen.train.presets import preset
 
-    trained = train_field(
-        cmd.data, cmd.out, downscale=cmd.downscale, train=cmd.train, field=cmd.field, grid=cmd.grid,
-        render=cmd.render, aabb=cmd.aabb, resume=cmd.resume,
-    )  # fmt: skip
+    configs = preset(cmd.preset, train=cmd.train, field=cmd.field, render=cmd.render)
+    trained = train_field(cmd.data, cmd.out, downscale=cmd.downscale, grid=cmd.grid, aabb=cmd.aabb, resume=cmd.resume, **configs)
     print(f"trained {trained.step} steps -> {trained.checkpoint}")

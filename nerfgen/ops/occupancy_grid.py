@@ -86,6 +86,19 @@ class OccupancyGrid(torch.nn.Module):
         self.binaries.copy_((self.occs > threshold).view_as(self.binaries))
 
     @torch.no_grad()
+    def cells_containing(self, points: Tensor) -> Tensor:  # points [N,3] -> [levels, R, R, R] bool
+        """The cells that contain at least one of `points`, on the finest level containing each."""
+        r = self.resolution
+        found = torch.zeros_like(self.binaries)
+        remaining = points
+        for level, box in enumerate(self.level_aabbs()):
+            inside = ((remaining >= box[:3]) & (remaining < box[3:])).all(-1)
+            coords = ((remaining[inside] - box[:3]) / (box[3:] - box[:3]) * r).long().clamp_(0, r - 1)
+            found[level].view(-1)[(coords[:, 0] * r + coords[:, 1]) * r + coords[:, 2]] = True
+            remaining = remaining[~inside]
+        return found
+
+    @torch.no_grad()
     def mark_from_density(self, density_fn: DensityFn, threshold: float = 0.01) -> None:
         """Sets occs to density_fn at every cell centre and binaries to occs > threshold.
 

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from nerfgen.fields.base import Field
+from nerfgen.render.depth_loss import depth_loss
 from nerfgen.render.distortion import distortion_loss
 from nerfgen.ops.composite import composite
 from nerfgen.ops.occupancy_grid import OccupancyGrid
@@ -52,6 +53,7 @@ class RenderOutput:
     pred_normals: Tensor | None  # [n_rays,3] composited predicted normals (unit), if the field has them
     normal_loss: Tensor | None  # [] weighted 1 - cos(pred, gradient normal), for training the head
     distortion: Tensor | None  # [] distortion loss (nerfgen.render.distortion), if asked
+    depth_loss: Tensor | None  # [] depth supervision loss (nerfgen.render.depth_loss), if a target was given
     n_samples: int  # samples that went through the full field
 
 
@@ -74,6 +76,7 @@ def render_rays(
     config: RenderConfig,
     normals: bool = False,
     distortion: bool = False,
+    range_target: Tensor | None = None,  # [n_rays] known surface range (<= 0: unknown), for depth supervision
 ) -> RenderOutput:
     """Renders rays through one field; differentiable in the field's parameters."""
     n_rays = rays_o.shape[0]
@@ -122,6 +125,12 @@ def render_rays(
     if distortion:
         diagonal = float((grid.aabb[3:] - grid.aabb[:3]).norm())
         distortion_value = distortion_loss(comp.weights, samples.t_starts, samples.t_ends, samples.offsets, diagonal)
+    depth_value = None
+    if range_target is not None:
+        depth_value = depth_loss(
+            comp.weights, samples.t_starts, samples.t_ends, samples.ray_indices, comp.opacity, range_target
+        )
     return RenderOutput(
-        rgb, comp.opacity, range_, ray_normals, pred_normals, normal_loss, distortion_value, int(mids.numel())
+        rgb, comp.opacity, range_, ray_normals, pred_normals, normal_loss, distortion_value, depth_value,
+        int(mids.numel()),
     )

@@ -54,6 +54,10 @@ class TrainConfig:
     each ray's weights around one surface on object captures (0.01: car normals ~2 deg
     better, lego PSNR unchanged); off by default because on a street-sized box, in metric
     distances, it collapses the scene into floaters in front of the cameras."""
+    depth_loss_weight: float = 0.0
+    """Weight of depth supervision (nerfgen.render.depth_loss) on rays whose dataset frame
+    has a depth map (`depth_file_path`; captures have exact ones, LiDAR projected into the
+    images gives sparse ones); 0 ignores the depth maps, as RGB-only training does."""
     normal_loss_weight: float = 1e-3
     """Weight of the loss pulling predicted normals toward density-gradient normals."""
     background: tuple[float, float, float] | None = None

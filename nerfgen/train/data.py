@@ -74,21 +74,28 @@ class RayTable:
     directions: Tensor  # [P,3] unit
     rgb: Tensor  # [P,3] colour premultiplied by alpha (i.e. composited over black)
     alpha: Tensor | None  # [P] or None when the images have no alpha
+    range: Tensor | None  # [P] surface distance along the ray from the depth maps, 0 = unknown; None without depth
 
     def __len__(self) -> int:
         return self.origins.shape[0]
 
 
 def ray_table(dataset: Dataset, frames: Tensor) -> RayTable:  # frames [n] int64
-    origins, directions = [], []
+    origins, directions, ranges = [], [], []
     for i in frames.tolist():
         rays = generate_rays(dataset.cameras, i)
         origins.append(rays.origins)
         directions.append(rays.directions)
+        if dataset.depths_z is not None:
+            # depth_z = range * z_cam, z_cam the ray's component along the optical axis.
+            z_cam = rays.directions @ dataset.cameras.c2w[i, :3, 2]
+            depth_z = dataset.depths_z[i].reshape(-1)
+            ranges.append(torch.where((depth_z > 0) & (z_cam > 1e-6), depth_z / z_cam.clamp_min(1e-6), 0.0))
     images = dataset.images[frames].reshape(-1, 3)
     alpha = None
     if dataset.alphas is not None:
         alpha = dataset.alphas[frames].reshape(-1)
         bg = torch.tensor(dataset.background, dtype=images.dtype)
         images = images - (1.0 - alpha)[:, None] * bg  # undo the loader's compositing
-    return RayTable(torch.cat(origins), torch.cat(directions), images.clamp(0.0, 1.0).contiguous(), alpha)
+    range_ = torch.cat(ranges) if ranges else None
+    return RayTable(torch.cat(origins), torch.cat(directions), images.clamp(0.0, 1.0).contiguous(), alpha, range_)

@@ -18,6 +18,7 @@ import torch
 from nerfgen.data import Dataset
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.checkpoint import read_checkpoint, take_prefixed, write_checkpoint
+from nerfgen.render.depth_loss import surface_opacity_loss
 from nerfgen.render.volume import render_rays, step_size
 from nerfgen.train.config import RunConfig
 from nerfgen.train.data import ray_table, split_indices
@@ -58,12 +59,27 @@ class Trainer:
         self.n_rays = train.initial_rays
         self.elapsed = 0.0  # training seconds so far, across resumes
         self._step_size = step_size(config.render, self.grid.aabb)
+        # Cells holding a known surface point stay occupied: the grid probes one random
+        # point per cell, which rarely lands on a thin structure, and a cell marked empty
+        # gives the depth loss no sample to grow it in.
+        self.surface_cells = None
+        if self.rays.range is not None and train.depth_loss_weight > 0:
+            hit = self.rays.range > 0
+            surface = self.rays.origins[hit] + self.rays.directions[hit] * self.rays.range[hit, None]
+            self.surface_cells = self.grid.cells_containing(surface)
 
     # -- one step ---------------------------------------------------------------------
 
     def _occupancy(self, positions: torch.Tensor) -> torch.Tensor:  # [N,3] -> [N]
         # The grid thresholds opacity of one marching step, as nerfacc does.
         return self.field.density(positions) * self._step_size
+
+    def _surface_loss(self, idx: torch.Tensor) -> torch.Tensor:  # idx [n_rays] into self.rays
+        """surface_opacity_loss half a step behind the known surface of the batch's rays."""
+        known = idx[self.rays.range[idx] > 0]
+        t = self.rays.range[known] + 0.5 * self._step_size
+        points = self.rays.origins[known] + self.rays.directions[known] * t[:, None]
+        return surface_opacity_loss(self.field.density(points), self._step_size)
 
     def learning_rate(self) -> float:
         train = self.config.train
@@ -81,6 +97,8 @@ class Trainer:
             self.step, self._occupancy, occ_thre=grid_cfg.occ_threshold, ema_decay=grid_cfg.ema_decay,
             warmup_steps=grid_cfg.warmup_steps, n=grid_cfg.update_every,
         )
+        if self.surface_cells is not None:
+            self.grid.binaries |= self.surface_cells
         idx = torch.randint(len(self.rays), (self.n_rays,), generator=self.generator)
         # Random backgrounds make transparent pixels unambiguous: only zero opacity
         # explains a target that changes with the background.
@@ -91,9 +109,13 @@ class Trainer:
         elif train.background is not None:
             background = torch.tensor(train.background).expand(self.n_rays, 3)
         normals = self.field.normal_head is not None and train.normal_loss_weight > 0
+        range_target = None
+        if self.rays.range is not None and train.depth_loss_weight > 0:
+            range_target = self.rays.range[idx]
         out = render_rays(
             self.field, self.grid, self.rays.origins[idx], self.rays.directions[idx], background,
             self.config.render, normals=normals, distortion=train.distortion_loss_weight > 0,
+            range_target=range_target,
         )
         mse = torch.nn.functional.mse_loss(out.rgb, target)
         loss = mse
@@ -101,6 +123,11 @@ class Trainer:
             loss = loss + train.normal_loss_weight * out.normal_loss
         if out.distortion is not None:
             loss = loss + train.distortion_loss_weight * out.distortion
+        if out.depth_loss is not None:
+            # 0.1: on the street (1000 steps) lamp posts appear and held-out depth AbsRel
+            # drops 13.5 % -> 4.4 %; at 1.0 surfaces thicken and PSNR falls 3 dB.
+            surface = self._surface_loss(idx)
+            loss = loss + train.depth_loss_weight * (out.depth_loss + 0.1 * surface)
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate()
         self.optimizer.zero_grad(set_to_none=True)
