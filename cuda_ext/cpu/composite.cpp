@@ -40,7 +40,7 @@ static void prefetch_range(const scalar_t* base, int64_t begin, int64_t end, int
 // another forwards: the hardware prefetchers lose track of that zig-zag, and the loop
 // stalled on loads (the weights load was ~35% of its samples). Before each ray we fetch
 // the next ray's samples of every array the ray loop touches, so they arrive while this
-// ray is computed (backward 42 -> see commit message, rgb benchmark, one thread).
+// ray is computed (rgb benchmark backward, one thread: 42 -> 27 ms).
 template <int kChannels, typename scalar_t>
 static void backward_c(const CompositeBackwardArgs<scalar_t>& args) {
   const int64_t C = kChannels > 0 ? kChannels : args.n_channels;
