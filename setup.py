@@ -29,7 +29,7 @@ def _extensions():
 
     sources = _rel("cuda_ext/torch/*.cpp") + _rel("cuda_ext/cpu/*.cpp")
     include_dirs = [os.path.join(ROOT, "cuda_ext", "include")]
-    cxx_flags = ["-O3", "-g0", "-fopenmp", "-std=c++20"]
+    cxx_flags = ["-O3", "-g0", "-fopenmp", "-std=c++20", "-march=native", "-ffp-contract=off"]
     with_cuda = (
         torch.version.cuda is not None
         and cpp_extension.CUDA_HOME is not None

@@ -44,7 +44,7 @@ struct Lane {
 
 // Rays [r0, r1) of one chunk, marched by one thread whose lane buffers start at
 // samples.buffers[buffer0]. Writes counts[r], samples.ray_buffer[r], samples.ray_begin[r].
-template <bool kCone>
+template <bool kCone, bool kOneLevel>
 void march_chunk(int64_t r0, int64_t r1, const MarchRays& rays, const GridView& grid, const MarchParams& params,
                  int64_t* counts, MarchCpuSamples& samples, int buffer0) {
   int64_t next = r0;
@@ -74,7 +74,7 @@ void march_chunk(int64_t r0, int64_t r1, const MarchRays& rays, const GridView& 
   }
   while (n_active > 0) {
     for (int i = 0; i < kLanes; ++i) {
-      if (!active[i] || march_visit<kCone>(lanes[i].ray, grid, params, lanes[i].sink)) continue;
+      if (!active[i] || march_visit<kCone, kOneLevel>(lanes[i].ray, grid, params, lanes[i].sink)) continue;
       counts[lanes[i].r] = lanes[i].sink.n;
       active[i] = start_next_ray(lanes[i], buffer0 + i);
       n_active -= !active[i];
@@ -82,13 +82,13 @@ void march_chunk(int64_t r0, int64_t r1, const MarchRays& rays, const GridView& 
   }
 }
 
-template <bool kCone>
+template <bool kCone, bool kOneLevel>
 void march_all(int64_t n_rays, const MarchRays& rays, const GridView& grid, const MarchParams& params,
                int64_t* counts, MarchCpuSamples& samples) {
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t r0 = 0; r0 < n_rays; r0 += kChunk) {
     const int64_t r1 = r0 + kChunk < n_rays ? r0 + kChunk : n_rays;
-    march_chunk<kCone>(r0, r1, rays, grid, params, counts, samples, omp_get_thread_num() * kLanes);
+    march_chunk<kCone, kOneLevel>(r0, r1, rays, grid, params, counts, samples, omp_get_thread_num() * kLanes);
   }
 }
 
@@ -117,11 +117,10 @@ void march_traverse_cpu(int64_t n_rays, const float* rays_o, const float* rays_d
   samples.ray_buffer.resize(n_rays);
   samples.ray_begin.resize(n_rays);
   const MarchRays rays{rays_o, rays_d, t_lo, t_hi};
-  if (params.cone_angle != 0.f) {
-    march_all<true>(n_rays, rays, grid, params, counts, samples);
-  } else {
-    march_all<false>(n_rays, rays, grid, params, counts, samples);
-  }
+  const bool cone = params.cone_angle != 0.f, one_level = grid.levels == 1;
+  const auto run = cone ? (one_level ? march_all<true, true> : march_all<true, false>)
+                        : (one_level ? march_all<false, true> : march_all<false, false>);
+  run(n_rays, rays, grid, params, counts, samples);
 }
 
 void march_gather_cpu(int64_t n_rays, const MarchCpuSamples& samples, const int64_t* offsets, int64_t* ray_indices,

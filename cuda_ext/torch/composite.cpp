@@ -9,6 +9,7 @@
 #endif
 
 #include <tuple>
+#include <vector>
 
 namespace {
 
@@ -74,7 +75,7 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> composite_forward(const Tenso
   return {weights, transmittance, out_values, out_range, out_opacity};
 }
 
-std::tuple<Tensor, Tensor> composite_backward(const Tensor& grad_weights, const Tensor& grad_values,
+std::tuple<Tensor, Tensor> composite_backward(const std::optional<Tensor>& grad_weights, const Tensor& grad_values,
                                               const Tensor& grad_range, const Tensor& grad_opacity,
                                               const Tensor& sigmas, const Tensor& values, const Tensor& t_starts,
                                               const Tensor& t_ends, const Tensor& offsets, const Tensor& weights,
@@ -82,21 +83,28 @@ std::tuple<Tensor, Tensor> composite_backward(const Tensor& grad_weights, const 
   check_packed(sigmas, values, t_starts, t_ends, offsets);
   const int64_t n_rays = offsets.size(0) - 1, C = values.size(1);
   const auto dt = sigmas.scalar_type();
-  for (const Tensor* t : {&grad_weights, &grad_values, &grad_range, &grad_opacity, &weights, &transmittance}) {
+  // grad_weights is optional: None (the loss did not use the weights) reads as zeros,
+  // which saves materialising, zero-filling and reading an [S] tensor.
+  std::vector<const Tensor*> inputs{&grad_values, &grad_range, &grad_opacity, &weights, &transmittance};
+  if (grad_weights.has_value()) inputs.push_back(&*grad_weights);
+  for (const Tensor* t : inputs) {
     NG_CHECK_INPUT(*t, dt);
     TORCH_CHECK(t->device() == sigmas.device(), "composite_backward: all inputs must be on ", sigmas.device());
   }
-  TORCH_CHECK(grad_weights.sizes() == sigmas.sizes() && weights.sizes() == sigmas.sizes() &&
-                  transmittance.sizes() == sigmas.sizes(),
+  TORCH_CHECK((!grad_weights.has_value() || grad_weights->sizes() == sigmas.sizes()) &&
+                  weights.sizes() == sigmas.sizes() && transmittance.sizes() == sigmas.sizes(),
               "composite_backward: per-sample tensors must be [S]");
   TORCH_CHECK(grad_values.dim() == 2 && grad_values.size(0) == n_rays && grad_values.size(1) == C,
               "composite_backward: grad_values must be [n_rays, C]");
   TORCH_CHECK(grad_range.numel() == n_rays && grad_opacity.numel() == n_rays,
               "composite_backward: grad_range and grad_opacity must be [n_rays]");
   Tensor grad_sigmas = at::empty_like(sigmas), grad_values_in = at::empty_like(values);
+  // [S, C] is tens of MB: above glibc's mmap threshold, so every call maps it afresh and
+  // faults it in (4 KB pages: ~20 ms of the rgb benchmark's backward in a VM).
+  for (const Tensor* t : {&grad_sigmas, &grad_values_in}) advise_huge_pages(*t);
   AT_DISPATCH_FLOATING_TYPES(dt, "composite_backward", [&] {
     nerfgen::CompositeBackwardArgs<scalar_t> args{
-        grad_weights.data_ptr<scalar_t>(), grad_values.data_ptr<scalar_t>(),  grad_range.data_ptr<scalar_t>(),
+        grad_weights.has_value() ? grad_weights->data_ptr<scalar_t>() : nullptr, grad_values.data_ptr<scalar_t>(),  grad_range.data_ptr<scalar_t>(),
         grad_opacity.data_ptr<scalar_t>(), sigmas.data_ptr<scalar_t>(),       values.data_ptr<scalar_t>(),
         t_starts.data_ptr<scalar_t>(),     t_ends.data_ptr<scalar_t>(),       offsets.data_ptr<int64_t>(),
         weights.data_ptr<scalar_t>(),      transmittance.data_ptr<scalar_t>(), n_rays,
@@ -124,7 +132,7 @@ TORCH_LIBRARY_FRAGMENT(nerfgen, m) {
       "float transmittance_threshold) -> (Tensor weights, Tensor transmittance, Tensor values, Tensor range, "
       "Tensor opacity)");
   m.def(
-      "composite_backward(Tensor grad_weights, Tensor grad_values, Tensor grad_range, Tensor grad_opacity, "
+      "composite_backward(Tensor? grad_weights, Tensor grad_values, Tensor grad_range, Tensor grad_opacity, "
       "Tensor sigmas, Tensor values, Tensor t_starts, Tensor t_ends, Tensor offsets, Tensor weights, "
       "Tensor transmittance, float transmittance_threshold) -> (Tensor grad_sigmas, Tensor grad_values)");
 }

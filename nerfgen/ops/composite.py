@@ -102,14 +102,24 @@ class _CompositeFunction(torch.autograd.Function):
         ctx.save_for_backward(sigmas, values, t_starts, t_ends, offsets, weights, transmittance)
         ctx.threshold = threshold
         ctx.mark_non_differentiable(transmittance)
+        # Unused outputs get None instead of zeros: transmittance never has a gradient and
+        # weights often none, and two [S] zero tensors cost about as much as the kernel.
+        ctx.set_materialize_grads(False)
         return weights, transmittance, out_values, out_range, opacity
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_weights, _grad_transmittance, grad_values, grad_range, grad_opacity):
         sigmas, values, t_starts, t_ends, offsets, weights, transmittance = ctx.saved_tensors
+        n_rays = offsets.numel() - 1
+        if grad_values is None:
+            grad_values = values.new_zeros(n_rays, values.shape[1])
+        if grad_range is None:
+            grad_range = sigmas.new_zeros(n_rays)
+        if grad_opacity is None:
+            grad_opacity = sigmas.new_zeros(n_rays)
         grad_sigmas, grad_values_in = _ext.ops().composite_backward(
-            grad_weights.contiguous(),
+            None if grad_weights is None else grad_weights.contiguous(),  # None reads as zeros
             grad_values.contiguous(),
             grad_range.contiguous(),
             grad_opacity.contiguous(),

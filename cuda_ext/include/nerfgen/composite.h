@@ -47,7 +47,7 @@ struct CompositeForwardArgs {
 template <typename scalar_t>
 struct CompositeBackwardArgs {
   // gradients of the forward outputs
-  const scalar_t* grad_weights;  // [S]
+  const scalar_t* grad_weights;  // [S], or null when the weights got no gradient (zeros)
   const scalar_t* grad_values;   // [n_rays, n_channels]
   const scalar_t* grad_range;    // [n_rays]
   const scalar_t* grad_opacity;  // [n_rays]
@@ -67,33 +67,51 @@ struct CompositeBackwardArgs {
   scalar_t* grad_values_in;  // [S, n_channels]
 };
 
+// exp(-tau_i) = 1 - alpha_i of sample i, the forward's only transcendental.
+struct CompositeSurvive {
+  template <typename scalar_t>
+  NG_HD scalar_t operator()(const CompositeForwardArgs<scalar_t>& a, int64_t i) const {
+    return composite_detail::exp_(-(a.sigmas[i] * (a.t_ends[i] - a.t_starts[i])));
+  }
+};
+
 // kChannels > 0 fixes the channel count at compile time (unrolled loops); 0 reads it
-// from the arguments.
-template <typename scalar_t, int kChannels = 0>
-NG_HD void composite_forward_ray(const CompositeForwardArgs<scalar_t>& a, int64_t ray) {
+// from the arguments. `survive(a, i)` returns CompositeSurvive's value for sample i: the
+// CPU launcher passes the values precomputed in a batch (an out-of-line expf call inside
+// this loop made the compiler spill and reload every running sum around it).
+template <typename scalar_t, int kChannels = 0, typename Survive = CompositeSurvive>
+NG_HD void composite_forward_ray(const CompositeForwardArgs<scalar_t>& a, int64_t ray, Survive survive = {}) {
   const int64_t begin = a.offsets[ray], end = a.offsets[ray + 1];
   const int64_t C = kChannels > 0 ? kChannels : a.n_channels;
   scalar_t* out_v = a.out_values + ray * C;
-  for (int64_t c = 0; c < C; ++c) out_v[c] = scalar_t(0);
+  // With C fixed at compile time the colour sums live in registers and are stored once;
+  // summed in out_v they were a load-add-store chain through memory on every sample (the
+  // compiler cannot keep them in registers: out_v might alias the per-sample outputs).
+  // Same additions in the same order either way.
+  scalar_t acc_local[kChannels > 0 ? kChannels : 1];
+  scalar_t* acc = kChannels > 0 ? acc_local : out_v;
+  for (int64_t c = 0; c < C; ++c) acc[c] = scalar_t(0);
   scalar_t T = scalar_t(1), range = scalar_t(0), opacity = scalar_t(0);
   int64_t i = begin;
   for (; i < end && T >= a.threshold; ++i) {
-    const scalar_t tau = a.sigmas[i] * (a.t_ends[i] - a.t_starts[i]);
-    const scalar_t survive = composite_detail::exp_(-tau);
-    const scalar_t w = T * (scalar_t(1) - survive);
+    const scalar_t s = survive(a, i);
+    const scalar_t w = T * (scalar_t(1) - s);
     a.transmittance[i] = T;
     a.weights[i] = w;
     const scalar_t* v = a.values + i * C;
-    for (int64_t c = 0; c < C; ++c) out_v[c] += w * v[c];
+    for (int64_t c = 0; c < C; ++c) acc[c] += w * v[c];
     range += w * scalar_t(0.5) * (a.t_starts[i] + a.t_ends[i]);
     opacity += w;
-    T *= survive;
+    T *= s;
   }
   // Terminated samples: no weight, but their transmittance is still reported.
   for (; i < end; ++i) {
     a.transmittance[i] = T;
     a.weights[i] = scalar_t(0);
-    T *= composite_detail::exp_(-a.sigmas[i] * (a.t_ends[i] - a.t_starts[i]));
+    T *= survive(a, i);
+  }
+  if (kChannels > 0) {
+    for (int64_t c = 0; c < C; ++c) out_v[c] = acc[c];
   }
   a.out_range[ray] = range;
   a.out_opacity[ray] = opacity;
@@ -124,7 +142,7 @@ NG_HD void composite_backward_ray(const CompositeBackwardArgs<scalar_t>& a, int6
     const scalar_t w = a.weights[i];
     const scalar_t* v = a.values + i * C;
     scalar_t* gvi = a.grad_values_in + i * C;
-    scalar_t g = a.grad_weights[i] + g_range * scalar_t(0.5) * (a.t_starts[i] + a.t_ends[i]) + g_opacity;
+    scalar_t g = (a.grad_weights ? a.grad_weights[i] : scalar_t(0)) + g_range * scalar_t(0.5) * (a.t_starts[i] + a.t_ends[i]) + g_opacity;
     for (int64_t c = 0; c < C; ++c) {
       g += gv[c] * v[c];
       gvi[c] = w * gv[c];

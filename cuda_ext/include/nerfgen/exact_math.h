@@ -10,7 +10,9 @@
 #include "common.h"
 
 #include <cmath>
-#if !defined(__CUDA_ARCH__) && defined(__SSE2__)
+#if !defined(__CUDA_ARCH__) && defined(__SSE4_1__)
+#include <smmintrin.h>
+#elif !defined(__CUDA_ARCH__) && defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -62,6 +64,10 @@ NG_HD float ng_max(float a, float b) { return a < b ? b : a; }  // NaN a stays N
 NG_HD float ng_ceil(float x) {
 #if defined(__CUDA_ARCH__)
   return ceilf(x);
+#elif defined(__SSE4_1__)
+  // roundss (SSE4.1, in every x86-64 built with -march=native since 2008): one instruction,
+  // IEEE ceil exactly (NaN and inf pass through), instead of the chain below.
+  return _mm_cvtss_f32(_mm_round_ss(_mm_setzero_ps(), _mm_set_ss(x), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC));
 #elif defined(__SSE2__)
   // cvttss2si truncates, giving INT_MIN out of range (those x are selected away below).
   const float i = static_cast<float>(_mm_cvttss_si32(_mm_set_ss(x)));

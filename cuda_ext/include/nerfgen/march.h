@@ -127,8 +127,10 @@ NG_HD int march_level(float m, int levels) {
 }
 
 // One cell visit (see the top of this file): samples go to `sink`. Returns false once the
-// ray is done.
-template <bool kCone, typename Sink>
+// ray is done. kOneLevel = true requires g.levels == 1: level 0 and scale 1 are then
+// constants, so the level search and the multiplications by 1 (exact) drop out of every
+// visit without changing a bit.
+template <bool kCone, bool kOneLevel = false, typename Sink>
 NG_HD bool march_visit(MarchRay& r, const GridView& g, const MarchParams& p, Sink& sink) {
   const float t = r.t;
   const float dt = march_step<kCone>(t, p);
@@ -142,8 +144,8 @@ NG_HD bool march_visit(MarchRay& r, const GridView& g, const MarchParams& p, Sin
     u[a] = ng_add(r.uo[a], ng_mul(mid, r.ud[a]));
     m = ng_max(m, fabsf(u[a]));
   }
-  const int level = march_level(m, g.levels);
-  const float scale = ng_pow2(level), inv_scale = ng_pow2(-level);  // exact
+  const int level = kOneLevel ? 0 : march_level(m, g.levels);
+  const float scale = kOneLevel ? 1.f : ng_pow2(level), inv_scale = kOneLevel ? 1.f : ng_pow2(-level);  // exact
   const float half_res = 0.5f * static_cast<float>(g.res);
   int ci[3];
   float c[3];

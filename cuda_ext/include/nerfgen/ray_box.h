@@ -18,22 +18,22 @@ struct RayBoxHit {
   bool hit;
 };
 
+// Branch-free (selects instead of `continue` on parallel slabs) so the CPU launcher can
+// run it across SIMD lanes; on a parallel slab t0/t1 are +-inf or NaN and are discarded by
+// the selects, which gives exactly the values of skipping that axis.
 NG_HD RayBoxHit ray_box(const float o[3], const float d[3], const float lo[3], const float hi[3]) {
   float t_near = -ng_inf(), t_far = ng_inf();
   bool inside_parallel_slabs = true;
   for (int a = 0; a < 3; ++a) {
-    if (d[a] == 0.f) {
-      inside_parallel_slabs = inside_parallel_slabs && lo[a] <= o[a] && o[a] <= hi[a];
-      continue;
-    }
+    const bool parallel = d[a] == 0.f;
     const float t0 = ng_div(ng_sub(lo[a], o[a]), d[a]);
     const float t1 = ng_div(ng_sub(hi[a], o[a]), d[a]);
-    t_near = ng_max(t_near, ng_min(t0, t1));
-    t_far = ng_min(t_far, ng_max(t0, t1));
+    t_near = ng_max(t_near, parallel ? -ng_inf() : ng_min(t0, t1));
+    t_far = ng_min(t_far, parallel ? ng_inf() : ng_max(t0, t1));
+    inside_parallel_slabs = inside_parallel_slabs & (!parallel | ((lo[a] <= o[a]) & (o[a] <= hi[a])));
   }
-  const bool hit = inside_parallel_slabs && t_near <= t_far && t_far >= 0.f;
-  if (!hit) return {ng_inf(), ng_inf(), false};
-  return {ng_max(t_near, 0.f), t_far, true};
+  const bool hit = inside_parallel_slabs & (t_near <= t_far) & (t_far >= 0.f);
+  return {hit ? ng_max(t_near, 0.f) : ng_inf(), hit ? t_far : ng_inf(), hit};
 }
 
 // Applies a rigid world-to-box transform (row-major 4x4, last row ignored) to a ray.
