@@ -17,7 +17,7 @@ from nerfgen.cli import main
 from nerfgen.writers.raw import read_raw_frame, read_raw_lidar, read_raw_meta
 
 SMALL = [
-    "--views", "8", "--width", "48", "--height", "36", "--train-steps", "150",
+    "--views", "8", "--width", "48", "--height", "36", "--train-steps", "150", "--street-train-steps", "100",
     "--frames", "3", "--frame-width", "80", "--frame-height", "60", "--lidar-azimuth-deg", "10",
 ]  # fmt: skip
 
