@@ -42,9 +42,8 @@ def depth_loss(
     n_valid = int(valid.sum())
     if n_valid == 0:
         return weights.new_zeros(())
-    safe = range_target.clamp_min(1e-6)
     t_mid = 0.5 * (t_starts + t_ends)
-    d = safe[ray_indices]
+    d = torch.where(valid, range_target, 1.0)[ray_indices]  # 1.0: any finite divisor, masked below
     spread = weights * (t_mid - d).abs() / d * valid[ray_indices]
     empty = (1.0 - opacity) * valid
     return (spread.sum() + empty.sum()) / n_valid
