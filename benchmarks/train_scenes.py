@@ -34,8 +34,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="training budget per scene (default 120 without --steps)")
     ap.add_argument("--steps", type=int, default=None, help="train this many steps instead of a time budget")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--preset", nargs="*", default=["street=street"], metavar="SCENE=PRESET",
-                    help="nerfgen.train.presets per scene (default: street=street; others use the defaults)")
+    ap.add_argument("--preset", nargs="*", default=["tabletop=room", "street=street"], metavar="SCENE=PRESET",
+                    help="nerfgen.train.presets per scene (default: tabletop=room street=street; others: object)")
     args = ap.parse_args()
     args.preset = dict(item.split("=", 1) for item in args.preset)
     if args.steps is not None:

@@ -14,6 +14,13 @@ def test_street_preset_fills_defaults_and_keeps_explicit_values():
     assert configs["train"].max_steps == 123 and configs["train"].depth_loss_weight == 0.1
 
 
+def test_room_preset_is_the_street_field_without_depth_supervision():
+    room, street = preset("room"), preset("street")
+    assert room["field"] == street["field"] and room["render"] == street["render"]
+    assert room["field"].max_resolution == 2048 and room["train"] == TrainConfig()
+    assert street["train"].depth_loss_weight > 0
+
+
 def test_object_preset_is_the_defaults():
     assert preset("object") == {"train": TrainConfig(), "field": NGPFieldConfig(), "render": preset("object")["render"]}
     assert preset("object")["render"] == type(preset("object")["render"])()

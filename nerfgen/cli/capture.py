@@ -24,11 +24,18 @@ class CaptureConfig:
     """Image height in pixels."""
     seed: int = 0
     """Seed jittering the rig; the same seed gives byte-identical files."""
+    supersample: int = 3
+    """RGB anti-aliasing: the mean of supersample x supersample rays per pixel (1: one
+    ray through the pixel centre, which aliases fine textures). Labels always come from
+    the pixel centre."""
 
 
 def capture(config: tyro.conf.OmitArgPrefixes[CaptureConfig]) -> None:
     """Capture a bundled scene with exact ground truth into a nerfstudio dataset."""
     from nerfgen.gt import capture as capture_scene
 
-    out = capture_scene(config.scene, config.out, config.views, config.width, config.height, config.seed)
+    out = capture_scene(
+        config.scene, config.out, config.views, config.width, config.height, config.seed,
+        supersample=config.supersample,
+    )
     print(f"wrote {config.views} views of {config.scene} to {out}")

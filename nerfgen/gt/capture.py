@@ -4,7 +4,7 @@ Layout of the output directory:
 
     transforms.json          nerfstudio format (+ our *_file_path keys, scene_aabb, gt_file)
     gt.json                  classes, lights, per-instance 3D boxes / poses / visible pixels
-    images/frame_00000.png   RGB uint8
+    images/frame_00000.png   RGB uint8, anti-aliased: mean of supersample^2 rays per pixel
     depth_z/frame_00000.npy  float32 [H,W] metres along the optical axis, 0 = miss
     range/frame_00000.npy    float32 [H,W] metres along the ray, 0 = miss
     normals/frame_00000.npy  float32 [H,W,3] world-space unit normals facing the camera, 0 = miss
@@ -26,11 +26,13 @@ from nerfgen.data import holdout_split, write_transforms
 from nerfgen.errors import NerfgenError
 from nerfgen.gt.build import GTScene, load_scene
 from nerfgen.gt.classes import CLASS_NAMES
+from nerfgen.gt.raycast import embree_scene
 from nerfgen.gt.render import GTFrames, render_gt
 from nerfgen.gt.rig import rig_cameras
 from nerfgen.progress import progress_bar
 
-VIEWS_PER_BATCH = 20  # views ray-cast together: few Embree calls, bounded memory
+VIEWS_PER_BATCH = 10  # views ray-cast together: few Embree calls, bounded memory
+RENDER_THREADS = 2  # batches rendered side by side: Embree and numpy's array loops release the GIL
 WRITER_THREADS = 4  # PNG/npy encoding releases the GIL
 LAYERS = ("images", "depth_z", "range", "normals", "instance", "class")
 
@@ -43,13 +45,16 @@ def capture(
     height: int = 150,
     seed: int = 0,
     progress: bool = True,
+    supersample: int = 3,
 ) -> Path:
-    """Renders `views` views of the scene's default rig (jittered by `seed`) into `out`.
+    """Renders `views` views of the scene's default rig (jittered by `seed`) into `out`,
+    RGB from `supersample` x `supersample` rays per pixel and labels from the pixel
+    centre (see nerfgen.gt.render; 1 gives pixel-centre RGB, aliased on fine textures).
 
     The directory appears only when complete (written to a temporary sibling and
     renamed); the same arguments give byte-identical files. Returns `out`.
     """
-    for name, value in (("views", views), ("width", width), ("height", height)):
+    for name, value in (("views", views), ("width", width), ("height", height), ("supersample", supersample)):
         if value < 1:
             raise NerfgenError(None, f"{name} must be >= 1, got {value}")
     if not isinstance(scene, GTScene):
@@ -60,19 +65,25 @@ def capture(
     with atomic_output_dir(out) as tmp:
         for layer in LAYERS:
             (tmp / layer).mkdir()
-        with ThreadPoolExecutor(WRITER_THREADS) as pool, progress_bar(progress) as bar:
+        batches = [list(range(s, min(s + VIEWS_PER_BATCH, views))) for s in range(0, views, VIEWS_PER_BATCH)]
+        embree_scene(scene)  # built once here, not raced by the render threads
+        with (
+            ThreadPoolExecutor(RENDER_THREADS) as renderers,
+            ThreadPoolExecutor(WRITER_THREADS) as pool,
+            progress_bar(progress) as bar,
+        ):
             task = bar.add_task(f"capture {scene.spec.name}", total=views)
             writes = []
-            for start in range(0, views, VIEWS_PER_BATCH):
-                batch = list(range(start, min(start + VIEWS_PER_BATCH, views)))
-                frames = render_gt(scene, cameras, batch)
+            # map() yields in batch order whichever thread finishes first: same files.
+            rendered = renderers.map(lambda batch: render_gt(scene, cameras, batch, supersample), batches)
+            for batch, frames in zip(batches, rendered):
                 for k, i in enumerate(batch):
                     visible[i] = np.bincount(frames.instance[k].ravel(), minlength=visible.shape[1])
                     writes.append(pool.submit(_write_frame, tmp, names[i], frames, k))
                 bar.advance(task, len(batch))
             for w in writes:
                 w.result()  # re-raises a failed write
-        _write_json(tmp / "gt.json", _gt_document(scene, cameras, visible, seed))
+        _write_json(tmp / "gt.json", _gt_document(scene, cameras, visible, seed, supersample))
         _write_transforms(tmp, scene, cameras, names)
     return Path(out)
 
@@ -119,11 +130,12 @@ def _write_transforms(root: Path, scene: GTScene, cameras: Cameras, names: list[
     )
 
 
-def _gt_document(scene: GTScene, cameras: Cameras, visible: np.ndarray, seed: int) -> dict:
+def _gt_document(scene: GTScene, cameras: Cameras, visible: np.ndarray, seed: int, supersample: int) -> dict:
     spec = scene.spec
     return {
         "scene": spec.name,
         "seed": seed,
+        "rgb_supersample": supersample,
         "views": len(cameras),
         "classes": list(CLASS_NAMES),
         "background": list(spec.background),
