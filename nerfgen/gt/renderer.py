@@ -17,17 +17,21 @@ if TYPE_CHECKING:  # a runtime import would cycle: nerfgen.sensors imports nerfg
 
 class GTRenderer:
     """Renders a `GTScene` by ray casting; `only_instance` casts against that object's
-    triangles alone (its sub-scene and BVH are built once and kept)."""
+    triangles alone (its sub-scene and BVH are built once and kept). RGB is anti-aliased
+    with `supersample` x `supersample` rays on mixed pixels, as captures are
+    (nerfgen.gt.render); renders of one instance alone serve its amodal mask and skip it."""
 
-    def __init__(self, scene: GTScene):
+    def __init__(self, scene: GTScene, supersample: int = 3):
         self.scene = scene
+        self.supersample = supersample
         self._alone: dict[int, GTScene] = {}
 
     def instances(self) -> list[InstanceBox]:
         return list(self.scene.instances)
 
     def render(self, cameras: Cameras, index: int, only_instance: int | None = None) -> FrameMaps:
-        frames = render_gt(self._scene_of(only_instance), cameras, [index])
+        supersample = self.supersample if only_instance is None else 1
+        frames = render_gt(self._scene_of(only_instance), cameras, [index], supersample)
         return FrameMaps(
             rgb=frames.rgb[0],
             depth_z=frames.depth_z[0],
