@@ -136,6 +136,17 @@ def test_supersampled_rgb_is_the_mean_of_subpixel_rays_and_labels_stay_exact(car
     assert np.abs(fine.rgb - centre.rgb).max() > 0.1  # anti-aliasing changed the edges
 
 
+def test_supersampling_a_view_of_nothing_changes_nothing(car):
+    """A camera looking away from the car sees the background alone: no mixed pixel."""
+    cameras = rig_cameras(car.spec.rig, 1, 8, 6, seed=0)
+    c2w = torch.eye(4)[None]  # OpenCV axes = world axes: the optical axis points up (+z)
+    c2w[0, 2, 3] = 50.0
+    cameras.c2w = c2w
+    fine, centre = render_gt(car, cameras, [0], supersample=3), render_gt(car, cameras, [0])
+    assert not centre.range.any()
+    assert np.array_equal(fine.rgb, centre.rgb)
+
+
 def test_capture_records_supersampling_and_rejects_zero(car, tmp_path, capsys):
     out = capture(car, tmp_path / "ds", supersample=2, **SMALL)
     assert json.loads((out / "gt.json").read_text())["rgb_supersample"] == 2

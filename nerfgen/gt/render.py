@@ -47,7 +47,7 @@ class GTFrames:
 
 def render_gt(scene: GTScene, cameras: Cameras, indices: list[int], supersample: int = 1) -> GTFrames:
     """Renders cameras `indices` (all of one image size) with one ray-casting call, plus
-    one per view for RGB when `supersample` > 1 (s x s rays per pixel, see above)."""
+    one for the sub-pixel rays of the mixed pixels when `supersample` > 1 (see above)."""
     width, height = int(cameras.width[indices[0]]), int(cameras.height[indices[0]])
     if any(int(cameras.width[i]) != width or int(cameras.height[i]) != height for i in indices):
         raise ValueError("render_gt renders cameras of one image size per call")
@@ -91,6 +91,8 @@ def _antialias(scene: GTScene, cameras: Cameras, indices: list[int], s: int, rgb
     ray-casting call for all views."""
     mixed = [np.nonzero(mixed_pixels(view)) for view in rgb]
     offsets = (np.arange(s, dtype=np.float32) + 0.5) / s
+    if not any(len(ys) for ys, _ in mixed):
+        return  # e.g. views of the background alone
     origins, directions = [], []
     for i, (ys, xs) in zip(indices, mixed):
         sub_u = xs[:, None, None].astype(np.float32) + offsets[None, None, :]  # [M, s (v), s (u)]
