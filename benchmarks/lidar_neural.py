@@ -15,9 +15,9 @@ the renderer meets them with a wide margin (tests/test_lidar_neural.py: median 0
 drops agree on 100% of beams); this measures what a short CPU training leaves.
 
 Measured (the 2000-step `--preset street` street of `benchmarks/compose.py --steps 2000`,
-3 full HDL-64E sweeps of 64 x 2118 beams at x = -20, 0, 20 m): drop agreement 0.9988 /
-0.9988 / 0.9995 (mean 0.999), median range error 0.45 % / 0.40 % / 0.42 % (mean 0.43 %),
-95-97.5 % of beams within 2 %, 9-13 s per sweep. Before the street preset (RGB-only
+anti-aliased captures, 3 full HDL-64E sweeps of 64 x 2118 beams at x = -20, 0, 20 m): drop
+agreement 0.9982 / 0.9983 / 0.9988 (mean 0.9985), median range error 0.43 % / 0.39 % /
+0.40 % (mean 0.40 %), 94.7-97.9 % of beams within 2 %, 10-12 s per sweep. Before the street preset (RGB-only
 street): drop agreement 0.987, median range error 13.4 %.
 """
 from __future__ import annotations
