@@ -7,7 +7,7 @@ Preset "room" is for a box several metres wide holding centimetre-sized things, 
 tabletop scene (an 8.8 m box for the floor, a 9 cm mug on the table): at 256 cells the
 mug is 3 cells wide and a marching step is 5 cm, and the held-out tabletop reaches
 28.6 dB / surface normals 14 deg. 16 levels up to 2048 cells (4 mm) in 2^19-entry
-tables, steps of 1.2 cm: 34.4 dB / 5.8 deg, for 3x the time per step (the
+tables, steps of 1.2 cm: 34.2 dB / 5.5 deg, for 3x the time per step (the
 nerfacto / nerfacto-big trade in nerfstudio).
 
 A street is a 100 m box seen from inside along a drive: at 256 cells a lamp post (16 cm)
