@@ -10,6 +10,7 @@
 // entries (about 2x faster than gathering on demand).
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "nerfgen/hash_encoding.h"
 
@@ -25,16 +26,20 @@ constexpr int64_t kAhead = 16;  // prefetch distance in points
 constexpr int64_t kRing = 32;   // cells kept in flight (power of two > kAhead)
 
 // Visits points [begin, end) of one level in order, computing each point's cell kAhead
-// points early and prefetching its 8 entries of `table` (for writing if kWrite).
+// points early and prefetching its 8 entries of `table` (for writing if kWrite) and, when
+// given, of `also_read`.
 template <typename scalar_t, int F, bool kWrite, typename Visit>
 void for_each_cell(const HashEncodeArgs<scalar_t>& a, int level, const scalar_t* table, int64_t begin, int64_t end,
-                   Visit visit) {
+                   Visit visit, const scalar_t* also_read = nullptr) {
   HashGridCell<scalar_t> ring[kRing];
   const HashGridLevel& lv = a.levels.level[level];
   const auto prepare = [&](int64_t n) {
     HashGridCell<scalar_t>& cell = ring[n & (kRing - 1)];
     hash_grid_cell(lv, a.x + 3 * n, cell);
     for (int c = 0; c < 8; ++c) __builtin_prefetch(table + static_cast<int64_t>(cell.index[c]) * F, kWrite ? 1 : 0);
+    if (also_read) {
+      for (int c = 0; c < 8; ++c) __builtin_prefetch(also_read + static_cast<int64_t>(cell.index[c]) * F, 0);
+    }
   };
   for (int64_t n = begin; n < std::min(end, begin + kAhead); ++n) prepare(n);
   for (int64_t n = begin; n < end; ++n) {
@@ -111,6 +116,60 @@ void backward_x_f(const HashEncodeArgs<scalar_t>& a) {
   }
 }
 
+// Both gradients with one cell computation per point and level (computing the cells is
+// about half of either backward on its own). Threads own levels as in backward_params;
+// a level's position gradients go to its rows of a [L, chunk, 3] buffer, then each point
+// sums its levels in level order: deterministic and independent of the thread count, as
+// backward_x (whose sum runs in the same order, only rounded per level first). Points go
+// in chunks to bound the buffer (kept per thread across calls: 48 MB at most).
+constexpr int64_t kBothChunk = int64_t(1) << 18;
+
+template <typename scalar_t, int F>
+void backward_both_f(const HashEncodeArgs<scalar_t>& a) {
+  const int L = a.levels.n_levels;
+  const int64_t N = a.n_points;
+  const int64_t chunk = std::min(N, kBothChunk);
+  thread_local std::vector<scalar_t> buffer;
+  if (buffer.size() < static_cast<size_t>(L * chunk * 3)) buffer.resize(L * chunk * 3);
+  scalar_t* level_dx = buffer.data();  // [L, chunk, 3]
+  const auto add = [](scalar_t* p, scalar_t v) { *p += v; };
+#pragma omp parallel
+  {
+#pragma omp for schedule(dynamic, 1)
+    for (int level = 0; level < L; ++level) {
+      std::memset(a.grad_params + hash_table_offset<scalar_t, F>(a, level), 0, sizeof(scalar_t) * a.table_size * F);
+    }
+    for (int64_t begin = 0; begin < N; begin += chunk) {
+      const int64_t end = std::min(begin + chunk, N);
+#pragma omp for schedule(dynamic, 1)
+      for (int level = 0; level < L; ++level) {
+        scalar_t* grad_table = a.grad_params + hash_table_offset<scalar_t, F>(a, level);
+        const scalar_t* table = a.params + hash_table_offset<scalar_t, F>(a, level);
+        const scalar_t scale = static_cast<scalar_t>(a.levels.level[level].scale);
+        scalar_t* dx = level_dx + static_cast<int64_t>(level) * chunk * 3 - begin * 3;
+        for_each_cell<scalar_t, F, true>(
+            a, level, grad_table, begin, end,
+            [&](int64_t n, const HashGridCell<scalar_t>& cell) {
+              const scalar_t* grad = a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level);
+              hash_grid_scatter<scalar_t, F>(grad_table, cell, grad, add);
+              scalar_t gx[3] = {scalar_t(0), scalar_t(0), scalar_t(0)};
+              hash_grid_dx<scalar_t, F>(table, cell, grad, scale, gx);
+              for (int d = 0; d < 3; ++d) dx[3 * n + d] = gx[d];
+            },
+            table);
+      }
+#pragma omp for schedule(static)
+      for (int64_t n = begin; n < end; ++n) {
+        for (int d = 0; d < 3; ++d) {
+          scalar_t sum = scalar_t(0);
+          for (int level = 0; level < L; ++level) sum += level_dx[(static_cast<int64_t>(level) * chunk + n - begin) * 3 + d];
+          a.grad_x[3 * n + d] = sum;
+        }
+      }
+    }
+  }
+}
+
 // F is a template parameter so the per-feature loops unroll; tcnn supports the same set.
 #define NG_DISPATCH_F(F_RUNTIME, FN, ARGS)       \
   switch (F_RUNTIME) {                            \
@@ -127,6 +186,8 @@ template <typename scalar_t>
 void backward_params(const HashEncodeArgs<scalar_t>& a) { NG_DISPATCH_F(a.n_features, backward_params_f, a) }
 template <typename scalar_t>
 void backward_x(const HashEncodeArgs<scalar_t>& a) { NG_DISPATCH_F(a.n_features, backward_x_f, a) }
+template <typename scalar_t>
+void backward_both(const HashEncodeArgs<scalar_t>& a) { NG_DISPATCH_F(a.n_features, backward_both_f, a) }
 
 }  // namespace
 
@@ -136,5 +197,7 @@ void hash_encode_backward_params_cpu(const HashEncodeArgs<float>& a) { backward_
 void hash_encode_backward_params_cpu(const HashEncodeArgs<double>& a) { backward_params(a); }
 void hash_encode_backward_x_cpu(const HashEncodeArgs<float>& a) { backward_x(a); }
 void hash_encode_backward_x_cpu(const HashEncodeArgs<double>& a) { backward_x(a); }
+void hash_encode_backward_cpu(const HashEncodeArgs<float>& a) { backward_both(a); }
+void hash_encode_backward_cpu(const HashEncodeArgs<double>& a) { backward_both(a); }
 
 }  // namespace nerfgen

@@ -92,5 +92,14 @@ void hash_encode_backward_params_cuda(const HashEncodeArgs<float>& a, void* s) {
 void hash_encode_backward_params_cuda(const HashEncodeArgs<double>& a, void* s) { backward_params(a, s); }
 void hash_encode_backward_x_cuda(const HashEncodeArgs<float>& a, void* s) { backward_x(a, s); }
 void hash_encode_backward_x_cuda(const HashEncodeArgs<double>& a, void* s) { backward_x(a, s); }
+// Both gradients: the two kernels in turn (atomics make a fused pass no cheaper on a GPU).
+void hash_encode_backward_cuda(const HashEncodeArgs<float>& a, void* s) {
+  backward_params(a, s);
+  backward_x(a, s);
+}
+void hash_encode_backward_cuda(const HashEncodeArgs<double>& a, void* s) {
+  backward_params(a, s);
+  backward_x(a, s);
+}
 
 }  // namespace nerfgen

@@ -110,6 +110,25 @@ Tensor hash_encode_backward_x(const Tensor& grad_encoding, const Tensor& x, cons
   return grad_x;
 }
 
+// Both gradients at once (what training with normals needs): one cell computation per
+// point and level on the CPU.
+std::tuple<Tensor, Tensor> hash_encode_backward(const Tensor& grad_encoding, const Tensor& x, const Tensor& params,
+                                                at::ArrayRef<double> level_scales) {
+  check_inputs("hash_encode_backward", x, params, level_scales);
+  check_grad("hash_encode_backward", grad_encoding, x, params);
+  Tensor grad_x = at::empty_like(x);
+  Tensor grad_params = at::empty_like(params);  // the launcher writes every entry
+  advise_huge_pages(grad_params);
+  AT_DISPATCH_FLOATING_TYPES(params.scalar_type(), "hash_encode_backward", [&] {
+    auto a = make_args<scalar_t>(x, params, level_scales);
+    a.grad_encoding = grad_encoding.data_ptr<scalar_t>();
+    a.grad_params = grad_params.data_ptr<scalar_t>();
+    a.grad_x = grad_x.data_ptr<scalar_t>();
+    NG_RUN(nerfgen::hash_encode_backward_cpu, nerfgen::hash_encode_backward_cuda, x.device(), a);
+  });
+  return {grad_x, grad_params};
+}
+
 }  // namespace
 
 TORCH_LIBRARY_FRAGMENT(nerfgen, m) {
@@ -117,12 +136,15 @@ TORCH_LIBRARY_FRAGMENT(nerfgen, m) {
   m.def(
       "hash_encode_backward_params(Tensor grad_encoding, Tensor x, Tensor params, float[] level_scales) -> Tensor");
   m.def("hash_encode_backward_x(Tensor grad_encoding, Tensor x, Tensor params, float[] level_scales) -> Tensor");
+  m.def(
+      "hash_encode_backward(Tensor grad_encoding, Tensor x, Tensor params, float[] level_scales) -> (Tensor, Tensor)");
 }
 
 TORCH_LIBRARY_IMPL(nerfgen, CPU, m) {
   m.impl("hash_encode_forward", &hash_encode_forward);
   m.impl("hash_encode_backward_params", &hash_encode_backward_params);
   m.impl("hash_encode_backward_x", &hash_encode_backward_x);
+  m.impl("hash_encode_backward", &hash_encode_backward);
 }
 
 #ifdef NERFGEN_WITH_CUDA
@@ -130,5 +152,6 @@ TORCH_LIBRARY_IMPL(nerfgen, CUDA, m) {
   m.impl("hash_encode_forward", &hash_encode_forward);
   m.impl("hash_encode_backward_params", &hash_encode_backward_params);
   m.impl("hash_encode_backward_x", &hash_encode_backward_x);
+  m.impl("hash_encode_backward", &hash_encode_backward);
 }
 #endif

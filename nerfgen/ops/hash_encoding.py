@@ -176,8 +176,10 @@ class _HashEncodeFunction(torch.autograd.Function):
         x, params = ctx.saved_tensors
         grad_encoding = grad_encoding.contiguous()
         grad_x = grad_params = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0] and ctx.needs_input_grad[1]:  # one pass for both (normals in training)
+            grad_x, grad_params = _ext.ops().hash_encode_backward(grad_encoding, x, params, ctx.scales)
+        elif ctx.needs_input_grad[0]:
             grad_x = _ext.ops().hash_encode_backward_x(grad_encoding, x, params, ctx.scales)
-        if ctx.needs_input_grad[1]:
+        elif ctx.needs_input_grad[1]:
             grad_params = _ext.ops().hash_encode_backward_params(grad_encoding, x, params, ctx.scales)
         return grad_x, grad_params, None

@@ -216,11 +216,15 @@ void hash_encode_backward_params_cpu(const HashEncodeArgs<float>& args);
 void hash_encode_backward_params_cpu(const HashEncodeArgs<double>& args);
 void hash_encode_backward_x_cpu(const HashEncodeArgs<float>& args);
 void hash_encode_backward_x_cpu(const HashEncodeArgs<double>& args);
+void hash_encode_backward_cpu(const HashEncodeArgs<float>& args);  // grad_params and grad_x together
+void hash_encode_backward_cpu(const HashEncodeArgs<double>& args);
 void hash_encode_forward_cuda(const HashEncodeArgs<float>& args, void* stream);
 void hash_encode_forward_cuda(const HashEncodeArgs<double>& args, void* stream);
 void hash_encode_backward_params_cuda(const HashEncodeArgs<float>& args, void* stream);
 void hash_encode_backward_params_cuda(const HashEncodeArgs<double>& args, void* stream);
 void hash_encode_backward_x_cuda(const HashEncodeArgs<float>& args, void* stream);
 void hash_encode_backward_x_cuda(const HashEncodeArgs<double>& args, void* stream);
+void hash_encode_backward_cuda(const HashEncodeArgs<float>& args, void* stream);
+void hash_encode_backward_cuda(const HashEncodeArgs<double>& args, void* stream);
 
 }  // namespace nerfgen
