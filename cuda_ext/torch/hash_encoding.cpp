@@ -81,32 +81,44 @@ Tensor hash_encode_forward(const Tensor& x, const Tensor& params, at::ArrayRef<d
   return encoding;
 }
 
-Tensor hash_encode_backward_params(const Tensor& grad_encoding, const Tensor& x, const Tensor& params,
-                                   at::ArrayRef<double> level_scales) {
-  check_inputs("hash_encode_backward_params", x, params, level_scales);
-  check_grad("hash_encode_backward_params", grad_encoding, x, params);
-  Tensor grad_params = at::empty_like(params);  // the launcher writes every entry
-  advise_huge_pages(grad_params);
-  AT_DISPATCH_FLOATING_TYPES(params.scalar_type(), "hash_encode_backward_params", [&] {
+// The three backward ops: checks, then allocates the gradients asked for (non-null
+// outputs) and runs one launcher, `cpu(args)` or `cuda(args, stream)`.
+template <typename Cpu, typename Cuda>
+void run_backward(const char* op, const Tensor& grad_encoding, const Tensor& x, const Tensor& params,
+                  at::ArrayRef<double> level_scales, Tensor* grad_x, Tensor* grad_params, Cpu cpu, Cuda cuda) {
+  check_inputs(op, x, params, level_scales);
+  check_grad(op, grad_encoding, x, params);
+  if (grad_x) *grad_x = at::empty_like(x);
+  if (grad_params) {
+    *grad_params = at::empty_like(params);  // the launchers write every entry
+    advise_huge_pages(*grad_params);
+  }
+  AT_DISPATCH_FLOATING_TYPES(params.scalar_type(), "hash_encode_backward", [&] {
     auto a = make_args<scalar_t>(x, params, level_scales);
     a.grad_encoding = grad_encoding.data_ptr<scalar_t>();
-    a.grad_params = grad_params.data_ptr<scalar_t>();
-    NG_RUN(nerfgen::hash_encode_backward_params_cpu, nerfgen::hash_encode_backward_params_cuda, x.device(), a);
+    if (grad_x) a.grad_x = grad_x->data_ptr<scalar_t>();
+    if (grad_params) a.grad_params = grad_params->data_ptr<scalar_t>();
+    NG_RUN(cpu, cuda, x.device(), a);
   });
+}
+
+#define NG_LAUNCHERS(name)                                       \
+  [](const auto& a) { nerfgen::name##_cpu(a); },                 \
+      [](const auto& a, void* stream) { nerfgen::name##_cuda(a, stream); }
+
+Tensor hash_encode_backward_params(const Tensor& grad_encoding, const Tensor& x, const Tensor& params,
+                                   at::ArrayRef<double> level_scales) {
+  Tensor grad_params;
+  run_backward("hash_encode_backward_params", grad_encoding, x, params, level_scales, nullptr, &grad_params,
+               NG_LAUNCHERS(hash_encode_backward_params));
   return grad_params;
 }
 
 Tensor hash_encode_backward_x(const Tensor& grad_encoding, const Tensor& x, const Tensor& params,
                               at::ArrayRef<double> level_scales) {
-  check_inputs("hash_encode_backward_x", x, params, level_scales);
-  check_grad("hash_encode_backward_x", grad_encoding, x, params);
-  Tensor grad_x = at::empty_like(x);
-  AT_DISPATCH_FLOATING_TYPES(params.scalar_type(), "hash_encode_backward_x", [&] {
-    auto a = make_args<scalar_t>(x, params, level_scales);
-    a.grad_encoding = grad_encoding.data_ptr<scalar_t>();
-    a.grad_x = grad_x.data_ptr<scalar_t>();
-    NG_RUN(nerfgen::hash_encode_backward_x_cpu, nerfgen::hash_encode_backward_x_cuda, x.device(), a);
-  });
+  Tensor grad_x;
+  run_backward("hash_encode_backward_x", grad_encoding, x, params, level_scales, &grad_x, nullptr,
+               NG_LAUNCHERS(hash_encode_backward_x));
   return grad_x;
 }
 
@@ -114,18 +126,9 @@ Tensor hash_encode_backward_x(const Tensor& grad_encoding, const Tensor& x, cons
 // point and level on the CPU.
 std::tuple<Tensor, Tensor> hash_encode_backward(const Tensor& grad_encoding, const Tensor& x, const Tensor& params,
                                                 at::ArrayRef<double> level_scales) {
-  check_inputs("hash_encode_backward", x, params, level_scales);
-  check_grad("hash_encode_backward", grad_encoding, x, params);
-  Tensor grad_x = at::empty_like(x);
-  Tensor grad_params = at::empty_like(params);  // the launcher writes every entry
-  advise_huge_pages(grad_params);
-  AT_DISPATCH_FLOATING_TYPES(params.scalar_type(), "hash_encode_backward", [&] {
-    auto a = make_args<scalar_t>(x, params, level_scales);
-    a.grad_encoding = grad_encoding.data_ptr<scalar_t>();
-    a.grad_params = grad_params.data_ptr<scalar_t>();
-    a.grad_x = grad_x.data_ptr<scalar_t>();
-    NG_RUN(nerfgen::hash_encode_backward_cpu, nerfgen::hash_encode_backward_cuda, x.device(), a);
-  });
+  Tensor grad_x, grad_params;
+  run_backward("hash_encode_backward", grad_encoding, x, params, level_scales, &grad_x, &grad_params,
+               NG_LAUNCHERS(hash_encode_backward));
   return {grad_x, grad_params};
 }
 
