@@ -27,7 +27,7 @@ from nerfgen.errors import NerfgenError
 from nerfgen.gt.build import GTScene, load_scene
 from nerfgen.gt.classes import CLASS_NAMES
 from nerfgen.gt.raycast import embree_scene
-from nerfgen.gt.render import GTFrames, render_gt
+from nerfgen.gt.render import GTFrames, render_gt, torch_threads
 from nerfgen.gt.rig import rig_cameras
 from nerfgen.progress import progress_bar
 
@@ -68,6 +68,7 @@ def capture(
         batches = [list(range(s, min(s + VIEWS_PER_BATCH, views))) for s in range(0, views, VIEWS_PER_BATCH)]
         embree_scene(scene)  # built once here, not raced by the render threads
         with (
+            torch_threads(1),  # the render threads then each set and restore 1, not each other's values
             ThreadPoolExecutor(RENDER_THREADS) as renderers,
             ThreadPoolExecutor(WRITER_THREADS) as pool,
             progress_bar(progress) as bar,

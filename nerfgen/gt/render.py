@@ -53,7 +53,7 @@ def render_gt(scene: GTScene, cameras: Cameras, indices: list[int], supersample:
         raise ValueError("render_gt renders cameras of one image size per call")
     if supersample < 1:
         raise ValueError(f"render_gt: supersample must be >= 1, got {supersample}")
-    with torch.no_grad(), _torch_threads(1):
+    with torch.no_grad(), torch_threads(1):
         bundles = [generate_rays(cameras, i) for i in indices]
         origins = torch.cat([b.origins for b in bundles]).numpy()
         directions = torch.cat([b.directions for b in bundles]).numpy()
@@ -98,7 +98,7 @@ def _antialias(scene: GTScene, cameras: Cameras, indices: list[int], s: int, rgb
         sub_u = xs[:, None, None].astype(np.float32) + offsets[None, None, :]  # [M, s (v), s (u)]
         sub_v = ys[:, None, None].astype(np.float32) + offsets[None, :, None]
         uv = np.stack(np.broadcast_arrays(sub_u, sub_v), -1).reshape(-1, 2)
-        with torch.no_grad(), _torch_threads(1):
+        with torch.no_grad(), torch_threads(1):
             rays = generate_rays(cameras, i, torch.from_numpy(uv))
         origins.append(rays.origins.numpy())
         directions.append(rays.directions.numpy())
@@ -111,9 +111,11 @@ def _antialias(scene: GTScene, cameras: Cameras, indices: list[int], s: int, rgb
 
 
 @contextmanager
-def _torch_threads(n: int):
+def torch_threads(n: int):
     """Per-view ray generation is too small to gain from intra-op threads, and on a
-    loaded machine their spin-waits cost 10x; run it on `n` threads, then restore."""
+    loaded machine their spin-waits cost 10x; run it on `n` threads, then restore.
+    The setting is process-wide: callers rendering on several Python threads enter this
+    once around them (nerfgen.gt.capture), so no thread restores another's value."""
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
