@@ -1,8 +1,8 @@
 """Times `nerfgen capture` of the bundled street: 100 views at 200x150 (target < 10 s).
 
-Prints seconds and rays per second (pixels: one label ray each, plus 3x3 sub-pixel rays on
-the mixed ones for anti-aliased RGB) for the whole capture (ray casting, shading,
-textures, PNG/npy writes) and for casting the pixel-centre rays alone.
+Prints seconds and pixels per second for the whole capture (ray casting, shading,
+textures, PNG/npy writes; a pixel is one label ray, plus 3x3 sub-pixel rays where it is
+mixed, for anti-aliased RGB) and rays per second for casting the pixel-centre rays alone.
 
     .venv/bin/python benchmarks/capture.py [--views 100 --width 200 --height 150 --supersample 3]
 """
