@@ -121,7 +121,8 @@ void backward_x_f(const HashEncodeArgs<scalar_t>& a) {
 // a level's position gradients go to its rows of a [L, chunk, 3] buffer, then each point
 // sums its levels in level order: deterministic and independent of the thread count, as
 // backward_x (whose sum runs in the same order, only rounded per level first). Points go
-// in chunks to bound the buffer (kept per thread across calls: 48 MB at most).
+// in chunks to bound the buffer (kept per calling thread across calls: 48 MiB for 16
+// float32 levels).
 constexpr int64_t kBothChunk = int64_t(1) << 18;
 
 template <typename scalar_t, int F>
