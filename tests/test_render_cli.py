@@ -37,6 +37,19 @@ def test_render_writes_a_deterministic_raw_dataset(tmp_path):
     assert uv.shape == (15, 20, 2) and valid.any()
 
 
+def test_supersample_changes_rgb_on_edges_only(tmp_path):
+    """`--supersample 1` casts one ray per pixel centre; the default anti-aliases the RGB of
+    mixed pixels; labels are the same bytes either way."""
+    outs = {}
+    for s in ("1", "3"):
+        outs[s] = tmp_path / f"car{s}"
+        main(["render", str(SCENES / "car.yaml"), "--out", str(outs[s]), *SMALL, "--supersample", s])
+    (one, _), (three, _) = (read_raw_frame(outs[s], 0) for s in ("1", "3"))
+    assert np.array_equal(one.depth_z, three.depth_z) and np.array_equal(one.instance, three.instance)
+    changed = np.abs(one.rgb.astype(np.float32) - three.rgb.astype(np.float32)).max(-1) > 0
+    assert 0 < changed.mean() < 0.5
+
+
 def test_drive_trajectory_follows_the_street(tmp_path):
     out = tmp_path / "street"
     main(["render", str(SCENES / "street.yaml"), "--out", str(out), *SMALL, "--trajectory", "drive"])
@@ -88,5 +101,8 @@ def test_bad_options_are_one_line_errors(tmp_path, capsys):
     )
     assert "--frames must be >= 1" in _cli_error(
         ["render", str(SCENES / "car.yaml"), "--out", out, "--frames", "0"], capsys
+    )
+    assert "--supersample must be >= 1" in _cli_error(
+        ["render", str(SCENES / "car.yaml"), "--out", out, "--supersample", "0"], capsys
     )
     assert list(tmp_path.iterdir()) == []

@@ -55,6 +55,10 @@ class RenderConfig:
     exact: bool = False
     """Composed scenes only: ray cast their exact twin (the assets' ground-truth `gt` scenes at
     the same poses) instead of rendering the fields."""
+    supersample: int = 3
+    """Ray-cast scenes (ground-truth ones, and composed ones with --exact): RGB anti-aliasing,
+    3x3 rays on pixels that an edge or texture boundary crosses (nerfgen.gt.render); 1 casts
+    one ray through each pixel centre, as the labels always are."""
     lidar: LidarChoice = "none"
     """A LiDAR sweep per frame (Velodyne preset, nerfgen.sensors.lidar_specs) rendered by the same
     renderer: raw lidar/*.npz (LiDAR frame) and pointcloud/*.ply (world), KITTI velodyne/*.bin."""
@@ -78,7 +82,7 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     from nerfgen.writers.export import check_outputs, parse_formats, write_raw_and_export
     from nerfgen.writers.raw import raw_meta, write_raw_dataset
 
-    for name in ("frames", "width", "height"):
+    for name in ("frames", "width", "height", "supersample"):
         if getattr(config, name) < 1:
             raise NerfgenError(None, f"--{name} must be >= 1, got {getattr(config, name)}")
     outputs = [o.strip() for o in config.outputs.split(",") if o.strip()]
@@ -126,13 +130,13 @@ def _renderer(config: RenderConfig):
         if config.exact:
             raise NerfgenError(config.scene, "--exact applies to composed scenes; ground-truth scenes are always exact")
         scene = build_scene(parse_scene(config.scene, data))
-        return GTRenderer(scene), scene.spec.rig
+        return GTRenderer(scene, config.supersample), scene.spec.rig
     spec = parse_composed_scene(config.scene, data)
     rig = default_rig(spec)
     if rig is None:
         raise NerfgenError(config.scene, "no camera rig: add 'rig:' or a 'gt' scene to the background or an object")
     if config.exact:
-        return GTRenderer(composed_gt_scene(spec)), rig
+        return GTRenderer(composed_gt_scene(spec), config.supersample), rig
     return NeuralSceneRenderer(load_composed_scene(spec)), rig
 
 
