@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from nerfgen.cameras import generate_rays
+from nerfgen.cameras import depth_z_to_range, generate_rays
 from nerfgen.data import Dataset, holdout_split
 from nerfgen.errors import NerfgenError
 
@@ -87,10 +87,9 @@ def ray_table(dataset: Dataset, frames: Tensor) -> RayTable:  # frames [n] int64
         origins.append(rays.origins)
         directions.append(rays.directions)
         if dataset.depths_z is not None:
-            # depth_z = range * z_cam, z_cam the ray's component along the optical axis.
-            z_cam = rays.directions @ dataset.cameras.c2w[i, :3, 2]
             depth_z = dataset.depths_z[i].reshape(-1)
-            ranges.append(torch.where((depth_z > 0) & (z_cam > 1e-6), depth_z / z_cam.clamp_min(1e-6), 0.0))
+            known = (depth_z > 0) & (rays.z_cam > 1e-6)  # rays at or beyond 90 degrees have no depth_z
+            ranges.append(torch.where(known, depth_z_to_range(depth_z, rays.z_cam.clamp_min(1e-6)), 0.0))
     images = dataset.images[frames].reshape(-1, 3)
     alpha = None
     if dataset.alphas is not None:

@@ -62,8 +62,9 @@ class Trainer:
         # Cells holding a known surface point stay occupied: the grid probes one random
         # point per cell, which rarely lands on a thin structure, and a cell marked empty
         # gives the depth loss no sample to grow it in.
+        self.depth_supervised = self.rays.range is not None and train.depth_loss_weight > 0
         self.surface_cells = None
-        if self.rays.range is not None and train.depth_loss_weight > 0:
+        if self.depth_supervised:
             hit = self.rays.range > 0
             surface = self.rays.origins[hit] + self.rays.directions[hit] * self.rays.range[hit, None]
             self.surface_cells = self.grid.cells_containing(surface)
@@ -109,9 +110,7 @@ class Trainer:
         elif train.background is not None:
             background = torch.tensor(train.background).expand(self.n_rays, 3)
         normals = self.field.normal_head is not None and train.normal_loss_weight > 0
-        range_target = None
-        if self.rays.range is not None and train.depth_loss_weight > 0:
-            range_target = self.rays.range[idx]
+        range_target = self.rays.range[idx] if self.depth_supervised else None
         out = render_rays(
             self.field, self.grid, self.rays.origins[idx], self.rays.directions[idx], background,
             self.config.render, normals=normals, distortion=train.distortion_loss_weight > 0,
