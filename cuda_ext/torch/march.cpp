@@ -72,6 +72,8 @@ MarchResult march(Backend backend, const at::Tensor& rays_o, const at::Tensor& r
   const float* hi = t_hi.data_ptr<float>();
   auto counts = at::empty({n_rays}, rays_o.options().dtype(at::kLong));
   if (backend == Backend::CPU) {
+    TORCH_CHECK(binaries.numel() < (int64_t{1} << 31), "march on CPU: the grid must have fewer than 2^31 cells, got ",
+                binaries.numel());  // cell indices are 32-bit SIMD lanes
     MarchCpuSamples samples;
     march_traverse_cpu(n_rays, o, d, lo, hi, grid, params, counts.data_ptr<int64_t>(), samples);
     PackedOutputs out = allocate_packed(counts, rays_o.options());

@@ -29,6 +29,18 @@ NG_HD float ng_div(float a, float b) { return a / b; }
 #endif
 
 NG_HD float ng_inf() { return __builtin_huge_valf(); }
+NG_HD float ng_abs(float x) { return fabsf(x); }
+NG_HD int ng_trunc_int(float x) { return static_cast<int>(x); }  // toward zero
+NG_HD float ng_to_float(int i) { return static_cast<float>(i); }
+
+// A constant as the lane type F of code written for both one ray (float) and a pack of
+// rays (simd.h).
+template <class F>
+NG_HD F ng_splat(float x);
+template <>
+NG_HD float ng_splat<float>(float x) {
+  return x;
+}
 
 NG_HD uint32_t ng_float_bits(float x) {
 #if defined(__CUDA_ARCH__)

@@ -14,13 +14,17 @@
 // constant within a cell visit and grows from visit to visit; for cone_angle = 0 samples
 // lie on the lattice t0 + j*step_size (up to float rounding).
 //
-// march_ray() is used by every pass that produces samples (CUDA: counting, then filling;
-// CPU: one pass into per-lane buffers) and mirrored step by step in nerfgen/ops/march.py,
-// so counts and samples agree by construction.
+// march_visit_geometry() is the arithmetic of every pass that produces samples (CUDA:
+// march_ray, one ray per thread, counting then filling; CPU: a SIMD pack of rays, one pass
+// into per-lane buffers) and is mirrored step by step in nerfgen/ops/march.py, so counts
+// and samples agree by construction.
 #pragma once
 #include "common.h"
 #include "exact_math.h"
 #include "ray_box.h"
+#if !defined(__CUDACC__)
+#include "simd.h"
+#endif
 
 struct GridView {
   const bool* bits;  // [levels, res, res, res]
@@ -71,14 +75,19 @@ NG_HD bool march_begin(const float o[3], const float d[3], float t_lo, float t_h
 // Sample j of a visit that starts at t with step dt is [start, start + dt].
 NG_HD float march_sample_start(float t, float dt, int64_t j) { return ng_add(t, ng_mul(static_cast<float>(j), dt)); }
 
+// Midpoint of the last of k samples of a visit that starts at t with step dt.
+template <class F>
+NG_HD F march_last_mid(F t, F dt, F half_dt, F k) {
+  return ng_add(ng_add(t, ng_mul(ng_sub(k, ng_splat<F>(1.f)), dt)), half_dt);
+}
+
 // How many of an occupied visit's k samples are kept: those whose midpoints are before
 // t_end. Midpoints grow with j, so they are a prefix, and all k when the last one is (one
 // test instead of k; k may be huge or inf when the ray leaves through the end).
-NG_HD int64_t march_kept(const MarchRay& r, float t, float dt, float half_dt, float k) {
-  const float last_mid = ng_add(ng_add(t, ng_mul(ng_sub(k, 1.f), dt)), half_dt);
-  if (last_mid < r.t_end) return static_cast<int64_t>(k);
+NG_HD int64_t march_kept(float t, float t_end, float dt, float half_dt, float k) {
+  if (march_last_mid(t, dt, half_dt, k) < t_end) return static_cast<int64_t>(k);
   int64_t n = 0;
-  while (static_cast<float>(n) < k && ng_add(march_sample_start(t, dt, n), half_dt) < r.t_end) ++n;
+  while (static_cast<float>(n) < k && ng_add(march_sample_start(t, dt, n), half_dt) < t_end) ++n;
   return n;
 }
 
@@ -109,70 +118,120 @@ struct SampleWriter {
   }
 };
 
+// Per-lane types of the visit arithmetic below. It is written once for a lane type F:
+// float (one ray: the CUDA kernels, and the scalar code here) or, on the CPU, a SIMD pack
+// of rays (simd.h), whose ng_* overloads and `mask ? a : b` selects give every lane the
+// float code's bits.
+template <class F>
+struct MarchLanes;
+template <>
+struct MarchLanes<float> {
+  using Int = int;
+  using Mask = bool;
+  using Cell = int64_t;  // cell index into bits
+};
+#if !defined(__CUDACC__)
+template <>
+struct MarchLanes<PackF> {
+  using Int = PackI;
+  using Mask = PackI;
+  using Cell = PackI;  // the CPU launcher checks that levels * res^3 < 2^31
+};
+
+// grid_occupied for a pack of cells, from the packed words.
+inline PackI grid_occupied(const GridView& g, PackI cell) {
+  return ((ng_gather(g.packed, cell >> 5) >> (PackU)(cell & 31)) & 1u) != 0;
+}
+#endif
+
 // The step at time t. kCone = false is the cone_angle == 0 case: t * 0 clamps to
 // step_size (<= max_step, checked by the binding) for every t that keeps marching, so the
 // constant saves three dependent ops per visit without changing a bit.
-template <bool kCone>
-NG_HD float march_step(float t, const MarchParams& p) {
-  return kCone ? ng_min(ng_max(ng_mul(t, p.cone_angle), p.step_size), p.max_step) : p.step_size;
+template <bool kCone, class F>
+NG_HD F march_step(F t, const MarchParams& p) {
+  const F step_size = ng_splat<F>(p.step_size);
+  return kCone ? ng_min(ng_max(ng_mul(t, ng_splat<F>(p.cone_angle)), step_size), ng_splat<F>(p.max_step)) : step_size;
 }
 
 // Finest level whose box [-2**l, 2**l] contains a point with max-norm m: the smallest l
 // with m <= 2**l, i.e. ceil(log2(m)) read off the float's exponent (rounding the mantissa
 // up), clamped to [0, levels - 1]. Equal to stepping up a level while m > 2**l, without
 // the data-dependent loop.
-NG_HD int march_level(float m, int levels) {
-  const int ceil_log2 = static_cast<int>((ng_float_bits(m) + 0x7FFFFFu) >> 23) - 127;
+template <class F, class Int = typename MarchLanes<F>::Int>
+NG_HD Int march_level(F m, int levels) {
+  const Int ceil_log2 = (Int)((ng_float_bits(m) + 0x7FFFFFu) >> 23) - 127;  // exponent bits: < 2^31
   return ceil_log2 < 0 ? 0 : (ceil_log2 < levels ? ceil_log2 : levels - 1);
 }
 
-// One cell visit (see the top of this file): samples go to `sink`. Returns false once the
-// ray is done. kOneLevel = true requires g.levels == 1: level 0 and scale 1 are then
-// constants, so the level search and the multiplications by 1 (exact) drop out of every
-// visit without changing a bit.
+// What one cell visit (see the top of this file) computes, before it looks at the grid.
+template <class F>
+struct MarchVisitGeometry {
+  F dt, half_dt;
+  F k;       // whole steps of dt whose midpoints lie in the cell (>= 1)
+  F t_next;  // t + k * dt: where the next visit starts
+  typename MarchLanes<F>::Mask inside;  // the step's midpoint is before t_end: the visit happens
+  typename MarchLanes<F>::Cell cell;    // the visited cell (level included)
+};
+
+// The visit of the ray (uo, ud, inv_ud) at time t. kOneLevel = true requires
+// g.levels == 1: level 0 and scale 1 are then constants, so the level search and the
+// multiplications by 1 (exact) drop out of every visit without changing a bit.
+template <bool kCone, bool kOneLevel, class F>
+NG_HD MarchVisitGeometry<F> march_visit_geometry(const F uo[3], const F ud[3], const F inv_ud[3], F t, F t_end,
+                                                 const GridView& g, const MarchParams& p) {
+  using Int = typename MarchLanes<F>::Int;
+  using Cell = typename MarchLanes<F>::Cell;
+  const F zero = ng_splat<F>(0.f), one = ng_splat<F>(1.f);
+  MarchVisitGeometry<F> v;
+  v.dt = march_step<kCone>(t, p);
+  v.half_dt = ng_mul(v.dt, ng_splat<F>(0.5f));
+  const F mid = ng_add(t, v.half_dt);
+  v.inside = mid < t_end;
+
+  F u[3];
+  F m = zero;
+  for (int a = 0; a < 3; ++a) {
+    u[a] = ng_add(uo[a], ng_mul(mid, ud[a]));
+    m = ng_max(m, ng_abs(u[a]));
+  }
+  const Int level = kOneLevel ? Int{} : march_level(m, g.levels);
+  const F scale = kOneLevel ? one : ng_pow2(level), inv_scale = kOneLevel ? one : ng_pow2(-level);  // exact
+  const F half_res = ng_splat<F>(0.5f * static_cast<float>(g.res));
+  const F last_cell = ng_splat<F>(static_cast<float>(g.res - 1));
+  Int ci[3];
+  F c[3];
+  for (int a = 0; a < 3; ++a) {
+    const F w = ng_mul(ng_add(ng_mul(u[a], inv_scale), one), half_res);
+    // floor of a value clamped to [0, res - 1] is its truncation
+    ci[a] = ng_trunc_int(ng_min(ng_max(w, zero), last_cell));
+    c[a] = ng_to_float(ci[a]);
+  }
+  // Distance from the midpoint to where the ray leaves this cell, over the axes it moves along.
+  F t_exit = ng_splat<F>(ng_inf());
+  for (int a = 0; a < 3; ++a) {
+    const F face = ud[a] > zero ? ng_add(c[a], one) : c[a];
+    const F b = ng_mul(ng_sub(ng_mul(face, ng_splat<F>(g.cell_v)), one), scale);
+    const F t_exit_a = ng_mul(ng_sub(b, u[a]), inv_ud[a]);
+    t_exit = ud[a] != zero ? ng_min(t_exit, t_exit_a) : t_exit;
+  }
+  v.k = ng_max(ng_ceil(ng_div(t_exit, v.dt)), one);
+  v.t_next = ng_add(t, ng_mul(v.k, v.dt));
+  v.cell = (((Cell)level * g.res + ci[0]) * g.res + ci[1]) * g.res + ci[2];
+  return v;
+}
+
+// One cell visit of one ray: samples go to `sink`. Returns false once the ray is done.
 template <bool kCone, bool kOneLevel = false, typename Sink>
 NG_HD bool march_visit(MarchRay& r, const GridView& g, const MarchParams& p, Sink& sink) {
+  const MarchVisitGeometry<float> v = march_visit_geometry<kCone, kOneLevel>(r.uo, r.ud, r.inv_ud, r.t, r.t_end, g, p);
+  if (!v.inside) return false;
   const float t = r.t;
-  const float dt = march_step<kCone>(t, p);
-  const float half_dt = ng_mul(dt, 0.5f);
-  const float mid = ng_add(t, half_dt);
-  if (!(mid < r.t_end)) return false;
-
-  float u[3];
-  float m = 0.f;
-  for (int a = 0; a < 3; ++a) {
-    u[a] = ng_add(r.uo[a], ng_mul(mid, r.ud[a]));
-    m = ng_max(m, fabsf(u[a]));
+  if (grid_occupied(g, v.cell)) {
+    const int64_t n = march_kept(t, r.t_end, v.dt, v.half_dt, v.k);
+    if (n > 0) sink.add_visit(t, v.dt, n);
   }
-  const int level = kOneLevel ? 0 : march_level(m, g.levels);
-  const float scale = kOneLevel ? 1.f : ng_pow2(level), inv_scale = kOneLevel ? 1.f : ng_pow2(-level);  // exact
-  const float half_res = 0.5f * static_cast<float>(g.res);
-  int ci[3];
-  float c[3];
-  for (int a = 0; a < 3; ++a) {
-    const float w = ng_mul(ng_add(ng_mul(u[a], inv_scale), 1.f), half_res);
-    // floor of a value clamped to [0, res - 1] is its truncation
-    ci[a] = static_cast<int>(ng_min(ng_max(w, 0.f), static_cast<float>(g.res - 1)));
-    c[a] = static_cast<float>(ci[a]);
-  }
-  // Distance from the midpoint to where the ray leaves this cell.
-  float t_exit = ng_inf();
-  for (int a = 0; a < 3; ++a) {
-    if (r.ud[a] == 0.f) continue;
-    const float face = r.ud[a] > 0.f ? ng_add(c[a], 1.f) : c[a];
-    const float b = ng_mul(ng_sub(ng_mul(face, g.cell_v), 1.f), scale);
-    t_exit = ng_min(t_exit, ng_mul(ng_sub(b, u[a]), r.inv_ud[a]));
-  }
-  const float k = ng_max(ng_ceil(ng_div(t_exit, dt)), 1.f);
-
-  const int64_t cell = ((static_cast<int64_t>(level) * g.res + ci[0]) * g.res + ci[1]) * g.res + ci[2];
-  if (grid_occupied(g, cell)) {
-    const int64_t n = march_kept(r, t, dt, half_dt, k);
-    if (n > 0) sink.add_visit(t, dt, n);
-  }
-  const float t_next = ng_add(t, ng_mul(k, dt));
-  r.t = t_next;
-  return t_next > t;  // false if dt is below float resolution at this t: stop instead of spinning
+  r.t = v.t_next;
+  return v.t_next > t;  // false if dt is below float resolution at this t: stop instead of spinning
 }
 
 // Marches one ray into `sink`.
