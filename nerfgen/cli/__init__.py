@@ -8,6 +8,8 @@ function so `nerfgen --help` stays quick.
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
 import sys
 
 from nerfgen.errors import NerfgenError
@@ -30,9 +32,34 @@ def _load(spec: str):
     return getattr(importlib.import_module(module), func)
 
 
+def reflow_help(text: str) -> str:
+    """A field docstring as --help should show it: each paragraph on one line (the help
+    formatter wraps it to the terminal), list items ("- ", "* ") on lines of their own."""
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", inspect.cleandoc(text)):
+        lines: list[str] = []
+        for line in paragraph.splitlines():
+            line = line.strip()
+            if lines and not line.startswith(("- ", "* ")):
+                lines[-1] += " " + line
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def _use_reflow_help(tyro) -> None:
+    # tyro (1.0.17) joins a docstring's lines before dedenting it, so every indented
+    # continuation line of a multi-line field docstring started a new line in --help.
+    strings = getattr(tyro, "_strings", None)
+    if strings is not None and hasattr(strings, "remove_single_line_breaks"):
+        strings.remove_single_line_breaks = reflow_help
+
+
 def main(argv: list[str] | None = None) -> None:
     import tyro
 
+    _use_reflow_help(tyro)
     commands = {name: _load(spec) for name, spec in SUBCOMMANDS.items()}
     try:
         tyro.extras.subcommand_cli_from_dict(
