@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import safetensors.torch
+from safetensors.torch import load as load_safetensors, save as save_safetensors  # tensors only: never runs code
 from torch import Tensor
 
 from nerfgen.atomic import atomic_write_bytes
@@ -23,7 +23,7 @@ FORMAT = "nerfgen-checkpoint-1"
 
 def write_checkpoint(path: str | Path, tensors: dict[str, Tensor], meta: dict[str, Any]) -> None:
     """Writes tensors + JSON-able metadata atomically (temp file, then rename)."""
-    data = safetensors.torch.save(
+    data = save_safetensors(
         {k: v.detach().cpu().contiguous() for k, v in tensors.items()},
         metadata={_META_KEY: json.dumps({"format": FORMAT, **meta})},
     )
@@ -38,7 +38,7 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Tensor], dict[str, Any]
     except OSError as e:
         raise NerfgenError(path, f"cannot read checkpoint ({e.strerror or e})") from None
     try:
-        tensors = safetensors.torch.load(raw)
+        tensors = load_safetensors(raw)
         header_len = int.from_bytes(raw[:8], "little")
         header = json.loads(raw[8 : 8 + header_len])
         meta = json.loads(header.get("__metadata__", {})[_META_KEY])
