@@ -4,7 +4,7 @@
 // length, misses vs long occupied stretches) and march kPackWidth rays of a chunk at once,
 // one per SIMD lane, through the same march_visit_geometry() as the CUDA kernels: a visit
 // is a long chain of dependent float ops, identical for every ray, so one pack instruction
-// advances 16 rays. Lanes whose cell is occupied then append their visit one by one; a lane
+// advances a whole pack (16 rays with AVX-512). Lanes whose cell is occupied then append their visit one by one; a lane
 // whose ray ends takes the chunk's next ray, so the lanes stay busy until the chunk runs dry.
 //
 // Occupied visits (t, dt, number of samples) are appended to one buffer per (thread,
@@ -19,7 +19,7 @@
 
 namespace {
 
-constexpr int64_t kChunk = 256;  // rays per scheduling chunk: 16 per lane
+constexpr int64_t kChunk = 256;  // rays per scheduling chunk (128 and 1024 measured the same)
 
 struct MarchRays {
   const float* o;     // [n_rays, 3]
