@@ -85,6 +85,8 @@ def _cameras(labels):
         (["--remove", "42"], "no instances [42]"),
         (["--format", "kitti,png"], "unknown format"),
         (["--path", "1,2,3"], "--path needs an even number"),
+        (["--supersample", "0"], "--supersample must be >= 1, got 0"),
+        (["--frames", "0"], "--frames must be >= 1, got 0"),
     ],
 )
 def test_unsatisfiable_or_bad_requests_exit_2_and_write_nothing(tmp_path, capsys, extra, message):

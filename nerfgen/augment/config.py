@@ -72,6 +72,10 @@ class AugmentConfig:
     place_on_gt: bool = False
     """Place on the background's ground-truth scene (--gt background=SCENE.yaml) while rendering
     the trained fields: for a background trained too briefly to have a road surface yet."""
+    supersample: int = 3
+    """RGB anti-aliasing with supersample x supersample rays per pixel where one ray aliases
+    (as `nerfgen render --supersample`): the silhouettes of field renders, every colour edge of
+    exact ones; 1: one ray through each pixel centre."""
     correspondences: bool = False
     """Also write dense correspondences from each frame to the next (raw/correspondences/)."""
     lidar: LidarChoice = "none"

@@ -80,6 +80,9 @@ def augment(
     """
     clock = _Stopwatch()
     out = Path(out)
+    for name in ("frames", "width", "height", "supersample"):
+        if getattr(config, name) < 1:
+            raise NerfgenError(None, f"--{name} must be >= 1, got {getattr(config, name)}")
     if out.exists() and not out.is_dir():
         raise NerfgenError(out, "output path exists and is not a directory")
     formats = parse_formats(config.format)
@@ -98,7 +101,7 @@ def augment(
 
     doc = composed_doc(base.background.asset, holes, placements)
     spec = parse_composed_scene(base.path, doc)
-    renderer = _renderer(spec, exact, load_asset)
+    renderer = _renderer(spec, exact, load_asset, config.supersample)
     clock.lap("load")
     error = _ground_error(background_spec, placements) if base.background.asset.gt is not None else None
     report = _placement_report(placements, ground, road, config, error)
@@ -200,12 +203,12 @@ def _asset_box(asset, where: Path, load_asset: AssetLoader):
     return axis_aligned_box(*(b.double().numpy() for b in bounds))
 
 
-def _renderer(spec: ComposedSceneSpec, exact: bool, load_asset: AssetLoader):
+def _renderer(spec: ComposedSceneSpec, exact: bool, load_asset: AssetLoader, supersample: int):
     from nerfgen.gt import GTRenderer
 
     if exact:
-        return GTRenderer(composed_gt_scene(spec))
-    return NeuralSceneRenderer(load_composed_scene(spec, load_asset))
+        return GTRenderer(composed_gt_scene(spec), supersample)
+    return NeuralSceneRenderer(load_composed_scene(spec, load_asset), supersample=supersample)
 
 
 def _ground_error(background_spec: ComposedSceneSpec, placements: list[Placement]) -> list[float]:

@@ -56,9 +56,11 @@ class RenderConfig:
     """Composed scenes only: ray cast their exact twin (the assets' ground-truth `gt` scenes at
     the same poses) instead of rendering the fields."""
     supersample: int = 3
-    """Ray-cast scenes (ground-truth ones, and composed ones with --exact): RGB anti-aliasing,
-    3x3 rays on pixels that an edge or texture boundary crosses (nerfgen.gt.render); 1 casts
-    one ray through each pixel centre, as the labels always are."""
+    """RGB anti-aliasing with supersample x supersample rays per pixel where one ray aliases:
+    in ray-cast scenes (ground-truth ones, composed ones with --exact) every pixel an edge or
+    texture boundary crosses (nerfgen.gt.render), in composed scenes' field renders the
+    silhouettes (nerfgen.scene.renderer). 1 casts one ray through each pixel centre, as the
+    labels always are."""
     lidar: LidarChoice = "none"
     """A LiDAR sweep per frame (Velodyne preset, nerfgen.sensors.lidar_specs) rendered by the same
     renderer: raw lidar/*.npz (LiDAR frame) and pointcloud/*.ply (world), KITTI velodyne/*.bin."""
@@ -137,7 +139,7 @@ def _renderer(config: RenderConfig):
         raise NerfgenError(config.scene, "no camera rig: add 'rig:' or a 'gt' scene to the background or an object")
     if config.exact:
         return GTRenderer(composed_gt_scene(spec), config.supersample), rig
-    return NeuralSceneRenderer(load_composed_scene(spec)), rig
+    return NeuralSceneRenderer(load_composed_scene(spec), supersample=config.supersample), rig
 
 
 def _trajectory_cameras(config: RenderConfig, rig):

@@ -24,6 +24,7 @@ from nerfgen.cameras import Cameras, generate_rays
 from nerfgen.gt.build import GTScene
 from nerfgen.gt.raycast import cast_rays
 from nerfgen.gt.shading import shade
+from nerfgen.render.supersample import any_neighbour, box_filter, subpixel_uv
 
 MIXED_TOLERANCE = 4.0 / 255.0  # colour step (any channel) that marks a pixel for supersampling
 
@@ -76,34 +77,23 @@ def render_gt(scene: GTScene, cameras: Cameras, indices: list[int], supersample:
 def mixed_pixels(rgb: np.ndarray) -> np.ndarray:  # [H,W,3] -> [H,W] bool
     """Pixels whose 3 x 3 neighbourhood holds a colour more than MIXED_TOLERANCE away
     (in any channel) from theirs: those an edge or a texture boundary may cross."""
-    height, width = rgb.shape[:2]
-    padded = np.pad(rgb, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    mixed = np.zeros((height, width), bool)
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            mixed |= (np.abs(padded[dy : dy + height, dx : dx + width] - rgb) > MIXED_TOLERANCE).any(-1)
-    return mixed
+    return any_neighbour(rgb, lambda neighbour, pixel: (np.abs(neighbour - pixel) > MIXED_TOLERANCE).any(-1))
 
 
 def _antialias(scene: GTScene, cameras: Cameras, indices: list[int], s: int, rgb: np.ndarray) -> None:
     """Replaces the mixed pixels of the views' rgb [B,H,W,3] (in place) by the mean colour
-    of their s x s sub-pixel rays, through (x + (a + 0.5) / s, y + (b + 0.5) / s); one
-    ray-casting call for all views."""
+    of their s x s sub-pixel rays (nerfgen.render.supersample); one ray-casting call for
+    all views."""
     mixed = [np.nonzero(mixed_pixels(view)) for view in rgb]
-    offsets = (np.arange(s, dtype=np.float32) + 0.5) / s
     if not any(len(ys) for ys, _ in mixed):
         return  # e.g. views of the background alone
     origins, directions = [], []
     for i, (ys, xs) in zip(indices, mixed):
-        sub_u = xs[:, None, None].astype(np.float32) + offsets[None, None, :]  # [M, s (v), s (u)]
-        sub_v = ys[:, None, None].astype(np.float32) + offsets[None, :, None]
-        uv = np.stack(np.broadcast_arrays(sub_u, sub_v), -1).reshape(-1, 2)
         with torch.no_grad(), torch_threads(1):
-            rays = generate_rays(cameras, i, torch.from_numpy(uv))
+            rays = generate_rays(cameras, i, torch.from_numpy(subpixel_uv(ys, xs, s)))
         origins.append(rays.origins.numpy())
         directions.append(rays.directions.numpy())
-    colours = shade(scene, cast_rays(scene, np.concatenate(origins), np.concatenate(directions)))
-    means = colours.astype(np.float64).reshape(-1, s * s, 3).mean(1)
+    means = box_filter(shade(scene, cast_rays(scene, np.concatenate(origins), np.concatenate(directions))), s)
     start = 0
     for k, (ys, xs) in enumerate(mixed):
         rgb[k, ys, xs] = means[start : start + len(ys)]
