@@ -119,8 +119,8 @@ struct SampleWriter {
 };
 
 // Per-lane types of the visit arithmetic below. It is written once for a lane type F:
-// float (one ray: the CUDA kernels, and the scalar code here) or, on the CPU, a SIMD pack
-// of rays (simd.h), whose ng_* overloads and `mask ? a : b` selects give every lane the
+// float (one ray per CUDA thread, through march_visit) or, on the CPU, a SIMD pack of
+// rays (simd.h), whose ng_* overloads and `mask ? a : b` selects give every lane the
 // float code's bits.
 template <class F>
 struct MarchLanes;
@@ -220,10 +220,11 @@ NG_HD MarchVisitGeometry<F> march_visit_geometry(const F uo[3], const F ud[3], c
   return v;
 }
 
-// One cell visit of one ray: samples go to `sink`. Returns false once the ray is done.
-template <bool kCone, bool kOneLevel = false, typename Sink>
+// One cell visit of one ray (the CUDA kernels' march_ray): samples go to `sink`. Returns
+// false once the ray is done.
+template <bool kCone, typename Sink>
 NG_HD bool march_visit(MarchRay& r, const GridView& g, const MarchParams& p, Sink& sink) {
-  const MarchVisitGeometry<float> v = march_visit_geometry<kCone, kOneLevel>(r.uo, r.ud, r.inv_ud, r.t, r.t_end, g, p);
+  const MarchVisitGeometry<float> v = march_visit_geometry<kCone, false>(r.uo, r.ud, r.inv_ud, r.t, r.t_end, g, p);
   if (!v.inside) return false;
   const float t = r.t;
   if (grid_occupied(g, v.cell)) {
