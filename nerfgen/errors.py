@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 
 class NerfgenError(Exception):
@@ -15,3 +16,12 @@ class NerfgenError(Exception):
         self.path = None if path is None else str(path)
         self.problem = problem
         super().__init__(problem if path is None else f"{path}: {problem}")
+
+
+def require_at_least_one(config: object, names: Iterable[str]) -> None:
+    """Raises for the first of `config`'s integer options `names` below 1, named as its
+    command-line flag (--frames, --width, ...)."""
+    for name in names:
+        value = getattr(config, name)
+        if value < 1:
+            raise NerfgenError(None, f"--{name.replace('_', '-')} must be >= 1, got {value}")

@@ -31,7 +31,7 @@ from nerfgen.augment.preview import contact_sheet
 from nerfgen.augment.probe import BackgroundProbe, FieldProbe, MeshProbe
 from nerfgen.augment.road import Road, parse_path, road_from_rig
 from nerfgen.augment.scene_file import asset_doc, composed_doc, hole_around
-from nerfgen.errors import NerfgenError
+from nerfgen.errors import NerfgenError, require_at_least_one
 from nerfgen.gt.build import load_scene
 from nerfgen.scene import (
     ComposedSceneSpec,
@@ -80,9 +80,7 @@ def augment(
     """
     clock = _Stopwatch()
     out = Path(out)
-    for name in ("frames", "width", "height", "supersample"):
-        if getattr(config, name) < 1:
-            raise NerfgenError(None, f"--{name} must be >= 1, got {getattr(config, name)}")
+    require_at_least_one(config, ("frames", "width", "height", "supersample"))
     if out.exists() and not out.is_dir():
         raise NerfgenError(out, "output path exists and is not a directory")
     formats = parse_formats(config.format)

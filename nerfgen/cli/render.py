@@ -78,15 +78,13 @@ class RenderConfig:
 
 def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     """Render a labelled dataset (camera, LiDAR) of a scene or composed scene file."""
-    from nerfgen.errors import NerfgenError
+    from nerfgen.errors import require_at_least_one
     from nerfgen.labels import render_frames
     from nerfgen.sensors.lidar_specs import chosen_lidar
     from nerfgen.writers.export import check_outputs, parse_formats, write_raw_and_export
     from nerfgen.writers.raw import raw_meta, write_raw_dataset
 
-    for name in ("frames", "width", "height", "supersample"):
-        if getattr(config, name) < 1:
-            raise NerfgenError(None, f"--{name} must be >= 1, got {getattr(config, name)}")
+    require_at_least_one(config, ("frames", "width", "height", "supersample"))
     outputs = [o.strip() for o in config.outputs.split(",") if o.strip()]
     formats = parse_formats(config.format) if config.format else []
     check_outputs(formats, outputs, None)  # before rendering anything
