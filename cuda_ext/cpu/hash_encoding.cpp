@@ -3,11 +3,14 @@
 //  over chunks of points within a level.
 //  backward_params: parallel over levels, without atomics: one thread owns a level's
 //  table slice and adds its points in order, so the result is deterministic and
-//  independent of the thread count. It reads each level's columns of grad_encoding in
-//  place (a level-major copy first cost more than it saved: 32 MB to fault in and fill).
+//  independent of the thread count.
 // The fine levels are random gathers into megabyte tables, so the loops are bound by
 // memory latency; every loop computes cells a few points ahead and prefetches their
 // entries (about 2x faster than gathering on demand).
+// A cell's 8 corners are computed as one vector (cell_lanes) and the backward adds a
+// table entry's F features as one vector (scatter_lanes): the header's operations lane by
+// lane (IEEE, unfused), so results stay bit-identical to the scalar CUDA code, with about
+// half the instructions (backward_params 15-20 % faster with these two alone).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -17,6 +20,64 @@
 namespace nerfgen {
 
 namespace {
+
+template <typename T, int kLanes>
+struct Lanes {
+  typedef T type __attribute__((vector_size(sizeof(T) * kLanes)));
+};
+
+template <typename Mask>
+bool any_lane(Mask mask) {
+  uint64_t words[sizeof(Mask) / 8];
+  std::memcpy(words, &mask, sizeof mask);
+  uint64_t any = 0;
+  for (uint64_t w : words) any |= w;
+  return any != 0;
+}
+
+// hash_grid_cell with each corner in its own lane: lane c takes the upper vertex along x
+// in odd lanes, along y in lanes 2, 3, 6, 7 and along z in lanes 4-7.
+template <typename scalar_t>
+void cell_lanes(const HashGridLevel& lv, const scalar_t* xyz, HashGridCell<scalar_t>& cell) {
+  typedef typename Lanes<uint32_t, 8>::type U8;
+  typedef typename Lanes<scalar_t, 8>::type W8;
+  const HashGridAxis<scalar_t> x = hash_grid_axis(lv, xyz[0], 0), y = hash_grid_axis(lv, xyz[1], 1),
+                               z = hash_grid_axis(lv, xyz[2], 2);
+  const U8 tx = {x.term[0], x.term[1], x.term[0], x.term[1], x.term[0], x.term[1], x.term[0], x.term[1]};
+  const U8 ty = {y.term[0], y.term[0], y.term[1], y.term[1], y.term[0], y.term[0], y.term[1], y.term[1]};
+  const U8 tz = {z.term[0], z.term[0], z.term[0], z.term[0], z.term[1], z.term[1], z.term[1], z.term[1]};
+  const W8 wx = {x.weight[0], x.weight[1], x.weight[0], x.weight[1], x.weight[0], x.weight[1], x.weight[0], x.weight[1]};
+  const W8 wy = {y.weight[0], y.weight[0], y.weight[1], y.weight[1], y.weight[0], y.weight[0], y.weight[1], y.weight[1]};
+  const W8 wz = {z.weight[0], z.weight[0], z.weight[0], z.weight[0], z.weight[1], z.weight[1], z.weight[1], z.weight[1]};
+  U8 index = hash_grid_combine(lv, tx, ty, tz);
+  if (hash_grid_size_is_pow2(lv)) {
+    index &= lv.size - 1u;
+  } else if (any_lane(index >= lv.size)) {  // dense: only for x outside [0, 1]
+    for (int c = 0; c < 8; ++c) index[c] = hash_grid_wrap(lv, index[c]);
+  }
+  const W8 weight = hash_grid_corner_weight(wx, wy, wz);
+  std::memcpy(cell.index, &index, sizeof index);
+  std::memcpy(cell.weight, &weight, sizeof weight);
+  cell.frac[0] = x.frac;
+  cell.frac[1] = y.frac;
+  cell.frac[2] = z.frac;
+}
+
+// hash_grid_scatter (plain +=) with a table entry's F features in one vector. (The same
+// for the forward's interpolation measured 10 % slower than the header's scalar loop.)
+template <typename scalar_t, int F>
+void scatter_lanes(scalar_t* grad_table, const HashGridCell<scalar_t>& cell, const scalar_t* grad) {
+  typedef typename Lanes<scalar_t, F>::type Entry;
+  Entry g;
+  std::memcpy(&g, grad, sizeof g);
+  for (int c = 0; c < 8; ++c) {
+    scalar_t* entry = grad_table + static_cast<int64_t>(cell.index[c]) * F;
+    Entry sum;
+    std::memcpy(&sum, entry, sizeof sum);
+    sum += cell.weight[c] * g;
+    std::memcpy(entry, &sum, sizeof sum);
+  }
+}
 
 // Points per scheduling chunk: large enough to amortise OpenMP, small enough to balance.
 // Chunks are handed out dynamically so a thread that loses its core (shared machines)
@@ -35,7 +96,7 @@ void for_each_cell(const HashEncodeArgs<scalar_t>& a, int level, const scalar_t*
   const HashGridLevel& lv = a.levels.level[level];
   const auto prepare = [&](int64_t n) {
     HashGridCell<scalar_t>& cell = ring[n & (kRing - 1)];
-    hash_grid_cell(lv, a.x + 3 * n, cell);
+    cell_lanes(lv, a.x + 3 * n, cell);
     for (int c = 0; c < 8; ++c) __builtin_prefetch(table + static_cast<int64_t>(cell.index[c]) * F, kWrite ? 1 : 0);
     if (also_read) {
       for (int c = 0; c < 8; ++c) __builtin_prefetch(also_read + static_cast<int64_t>(cell.index[c]) * F, 0);
@@ -79,14 +140,12 @@ template <typename scalar_t, int F>
 void backward_params_f(const HashEncodeArgs<scalar_t>& a) {
   const int L = a.levels.n_levels;
   const int64_t N = a.n_points;
-  const auto add = [](scalar_t* p, scalar_t v) { *p += v; };
 #pragma omp parallel for schedule(dynamic, 1)
   for (int level = 0; level < L; ++level) {
     scalar_t* table = a.grad_params + hash_table_offset<scalar_t, F>(a, level);
     std::memset(table, 0, sizeof(scalar_t) * a.table_size * F);
     for_each_cell<scalar_t, F, true>(a, level, table, 0, N, [&](int64_t n, const HashGridCell<scalar_t>& cell) {
-      const scalar_t* grad = a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level);
-      hash_grid_scatter<scalar_t, F>(table, cell, grad, add);
+      scatter_lanes<scalar_t, F>(table, cell, a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level));
     });
   }
 }
@@ -133,7 +192,6 @@ void backward_both_f(const HashEncodeArgs<scalar_t>& a) {
   thread_local std::vector<scalar_t> buffer;
   if (buffer.size() < static_cast<size_t>(L * chunk * 3)) buffer.resize(L * chunk * 3);
   scalar_t* level_dx = buffer.data();  // [L, chunk, 3]
-  const auto add = [](scalar_t* p, scalar_t v) { *p += v; };
 #pragma omp parallel
   {
 #pragma omp for schedule(dynamic, 1)
@@ -152,7 +210,7 @@ void backward_both_f(const HashEncodeArgs<scalar_t>& a) {
             a, level, grad_table, begin, end,
             [&](int64_t n, const HashGridCell<scalar_t>& cell) {
               const scalar_t* grad = a.grad_encoding + hash_encoding_offset<scalar_t, F>(a, n, level);
-              hash_grid_scatter<scalar_t, F>(grad_table, cell, grad, add);
+              scatter_lanes<scalar_t, F>(grad_table, cell, grad);
               scalar_t gx[3] = {scalar_t(0), scalar_t(0), scalar_t(0)};
               hash_grid_dx<scalar_t, F>(table, cell, grad, scale, gx);
               for (int d = 0; d < 3; ++d) dx[3 * n + d] = gx[d];

@@ -1,5 +1,5 @@
 // Runs the CPU march launchers without torch, so tests can build them for other vector
-// ISAs than the extension's -march=native (see tests/test_march_isa.py).
+// ISAs than the extension's -march=native (see tests/test_cpu_isa.py).
 //
 // usage: march_driver IN OUT n_rays levels res step_size cone_angle max_step
 // IN: float32 rays_o [n,3], rays_d [n,3], t_lo [n], t_hi [n], then uint8 bits [levels,res,res,res]

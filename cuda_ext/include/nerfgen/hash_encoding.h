@@ -51,22 +51,55 @@ NG_HD HashGridLevel make_hash_grid_level(float scale, uint32_t table_size) {
 // Reduces a raw index to the level's table: the same value as index % size, without the
 // integer division (hot: 8 corners x 16 levels per point): hashed tables are powers of
 // two, and dense indices are already in range except at the upper boundary x = 1.
-NG_HD uint32_t hash_grid_wrap(const HashGridLevel& lv, uint32_t index) {
-  if ((lv.size & (lv.size - 1u)) == 0u) return index & (lv.size - 1u);
-  return index < lv.size ? index : index % lv.size;
-}
+NG_HD bool hash_grid_size_is_pow2(const HashGridLevel& lv) { return (lv.size & (lv.size - 1u)) == 0u; }
 
-// Table entry of vertex (gx, gy, gz); uint32 arithmetic wraps as in tcnn.
-NG_HD uint32_t hash_grid_index(const HashGridLevel& lv, uint32_t gx, uint32_t gy, uint32_t gz) {
-  const uint32_t index = lv.dense ? gx + gy * lv.resolution + gz * (lv.resolution * lv.resolution)
-                                  : (gx * 1u) ^ (gy * 2654435761u) ^ (gz * 805459861u);
-  return hash_grid_wrap(lv, index);
+NG_HD uint32_t hash_grid_wrap(const HashGridLevel& lv, uint32_t index) {
+  if (hash_grid_size_is_pow2(lv)) return index & (lv.size - 1u);
+  return index < lv.size ? index : index % lv.size;
 }
 
 namespace hash_detail {
 NG_HD float floor_(float x) { return floorf(x); }
 NG_HD double floor_(double x) { return floor(x); }
 }  // namespace hash_detail
+
+// One axis of a point's cell at one level. The dense index (x + y*res + z*res^2) and the
+// hash (x*1 ^ y*2654435761 ^ z*805459861) are both a combination (+ or ^) of one term
+// per axis, so the lower and upper vertex's terms along each axis serve all 8 corners.
+template <typename scalar_t>
+struct HashGridAxis {
+  uint32_t term[2];    // lower, upper vertex times the axis stride (uint32, wrapping as in tcnn)
+  scalar_t weight[2];  // their trilinear weights: 1 - frac, frac
+  scalar_t frac;       // position inside the cell along this axis, in [0, 1)
+};
+
+template <typename scalar_t>
+NG_HD HashGridAxis<scalar_t> hash_grid_axis(const HashGridLevel& lv, scalar_t x, int d) {
+  const uint32_t stride = d == 0 ? 1u
+                          : d == 1 ? (lv.dense ? lv.resolution : 2654435761u)
+                                   : (lv.dense ? lv.resolution * lv.resolution : 805459861u);
+  const scalar_t pos = x * static_cast<scalar_t>(lv.scale) + scalar_t(0.5);
+  const scalar_t fl = hash_detail::floor_(pos);
+  const uint32_t g = static_cast<uint32_t>(static_cast<int32_t>(fl));
+  HashGridAxis<scalar_t> axis;
+  axis.frac = pos - fl;
+  axis.term[0] = g * stride;
+  axis.term[1] = (g + 1u) * stride;
+  axis.weight[0] = scalar_t(1) - axis.frac;
+  axis.weight[1] = axis.frac;
+  return axis;
+}
+
+// A corner's raw index and weight from its per-axis terms and weights. U and W are
+// uint32_t and scalar_t for one corner, or (CPU) vectors holding all 8 corners.
+template <typename U>
+NG_HD U hash_grid_combine(const HashGridLevel& lv, U tx, U ty, U tz) {
+  return lv.dense ? tx + ty + tz : tx ^ ty ^ tz;
+}
+template <typename W>
+NG_HD W hash_grid_corner_weight(W wx, W wy, W wz) {
+  return (wx * wy) * wz;
+}
 
 // The 8 corners of the cell containing one point at one level: table entries and
 // trilinear weights. Corner c takes the upper vertex along dim d when bit d of c is set.
@@ -77,30 +110,17 @@ struct HashGridCell {
   scalar_t frac[3];  // position inside the cell, in [0, 1)
 };
 
-// Same indices and weights as hash_grid_index and the product of per-axis weights
-// (x * y) * z, computed from per-axis terms: the dense index and the hash are both a
-// combination (+ or ^) of one term per axis, so 6 terms serve all 8 corners.
 template <typename scalar_t>
 NG_HD void hash_grid_cell(const HashGridLevel& lv, const scalar_t* xyz, HashGridCell<scalar_t>& cell) {
-  uint32_t term[3][2];
-  scalar_t w[3][2];
-  const uint32_t stride[3] = {1u, lv.dense ? lv.resolution : 2654435761u,
-                              lv.dense ? lv.resolution * lv.resolution : 805459861u};
+  HashGridAxis<scalar_t> axis[3];
   for (int d = 0; d < 3; ++d) {
-    const scalar_t pos = xyz[d] * static_cast<scalar_t>(lv.scale) + scalar_t(0.5);
-    const scalar_t fl = hash_detail::floor_(pos);
-    const uint32_t g = static_cast<uint32_t>(static_cast<int32_t>(fl));
-    cell.frac[d] = pos - fl;
-    term[d][0] = g * stride[d];
-    term[d][1] = (g + 1u) * stride[d];
-    w[d][0] = scalar_t(1) - cell.frac[d];
-    w[d][1] = cell.frac[d];
+    axis[d] = hash_grid_axis(lv, xyz[d], d);
+    cell.frac[d] = axis[d].frac;
   }
   for (int c = 0; c < 8; ++c) {
     const int ux = c & 1, uy = (c >> 1) & 1, uz = (c >> 2) & 1;
-    const uint32_t raw = lv.dense ? term[0][ux] + term[1][uy] + term[2][uz] : term[0][ux] ^ term[1][uy] ^ term[2][uz];
-    cell.index[c] = hash_grid_wrap(lv, raw);
-    cell.weight[c] = w[0][ux] * w[1][uy] * w[2][uz];
+    cell.index[c] = hash_grid_wrap(lv, hash_grid_combine(lv, axis[0].term[ux], axis[1].term[uy], axis[2].term[uz]));
+    cell.weight[c] = hash_grid_corner_weight(axis[0].weight[ux], axis[1].weight[uy], axis[2].weight[uz]);
   }
 }
 

@@ -1,9 +1,12 @@
-"""The CPU march for every vector ISA it has a path for, bit for bit against the reference.
+"""The CPU kernels built for every vector ISA they have a path for, bit for bit.
 
-The extension is built with -march=native, so the suite's other march tests only reach
-this machine's pack width (simd.h: 16 lanes with AVX-512, 8 with AVX2, 4 otherwise). Here
-the torch-free CPU launchers are built for baseline x86-64 and x86-64-v3 (AVX2) as well,
-through tests/cpp/march_driver.cpp, and must give the reference's samples exactly.
+The extension is built with -march=native, so the suite's other tests only reach this
+machine's vector width (simd.h: 16 lanes with AVX-512, 8 with AVX2, 4 otherwise; the hash
+encoding's 8-corner vectors lower to one AVX2 register or two SSE ones). Here the
+torch-free CPU launchers are built for baseline x86-64 and x86-64-v3 (AVX2) as well:
+the march (tests/cpp/march_driver.cpp) must give the reference's samples exactly, and the
+hash encoding (tests/cpp/hash_driver.cpp) the header's scalar per-point code, which is what
+the CUDA kernels run.
 """
 import math
 import platform
@@ -23,17 +26,30 @@ GXX = shutil.which("g++")
 ISAS = {"x86-64": 4, "x86-64-v3": 8, "native": None}  # -march value -> expected pack width
 
 
-@pytest.fixture(scope="module", params=list(ISAS))
-def driver(request, tmp_path_factory):
+def _build(name: str, sources: list[Path], isa: str, tmp_path_factory) -> Path:
     if GXX is None or platform.machine() != "x86_64":
         pytest.skip("needs g++ on x86-64")
-    exe = tmp_path_factory.mktemp("march") / f"march_{request.param}"
-    cmd = [GXX, "-O2", "-std=c++20", "-fopenmp", "-ffp-contract=off", f"-march={request.param}",
-           f"-I{ROOT / 'cuda_ext' / 'include'}", str(ROOT / "tests" / "cpp" / "march_driver.cpp"),
-           str(ROOT / "cuda_ext" / "cpu" / "march.cpp"), "-o", str(exe)]  # fmt: skip
+    exe = tmp_path_factory.mktemp(name) / f"{name}_{isa}"
+    cmd = [GXX, "-O2", "-std=c++20", "-fopenmp", "-ffp-contract=off", f"-march={isa}",
+           f"-I{ROOT / 'cuda_ext' / 'include'}", *map(str, sources), "-o", str(exe)]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return exe, ISAS[request.param]
+    return exe
+
+
+@pytest.fixture(scope="module", params=list(ISAS))
+def driver(request, tmp_path_factory):
+    sources = [ROOT / "tests" / "cpp" / "march_driver.cpp", ROOT / "cuda_ext" / "cpu" / "march.cpp"]
+    return _build("march", sources, request.param, tmp_path_factory), ISAS[request.param]
+
+
+@pytest.mark.parametrize("isa", list(ISAS))
+def test_hash_encoding_matches_per_point_code(isa, tmp_path_factory):
+    sources = [ROOT / "tests" / "cpp" / "hash_driver.cpp", ROOT / "cuda_ext" / "cpu" / "hash_encoding.cpp"]
+    exe = _build("hash", sources, isa, tmp_path_factory)
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "ok 120"  # 5 outputs x 4 feature counts x 3 sizes x 2 dtypes
 
 
 @pytest.mark.parametrize("levels,res,cone_angle", [(2, 16, 0.0), (4, 32, 1 / 64), (1, 8, 0.0)])
