@@ -1,6 +1,6 @@
 """Kernel throughput: the extension vs its pure-PyTorch reference, side by side in one run.
 
-    python benchmarks/kernels.py [--json] [--repeat 5]
+    python benchmarks/kernels.py [--json] [--repeat 5] [--threads N] [--rounds R] [--only TEXT]
 
 Each case module in benchmarks/ (kernels_*.py) exposes `cases()` returning Case objects;
 both sides get the same inputs, and the ratio is ext / reference throughput measured in
@@ -48,8 +48,15 @@ def _time(fn: Callable[[], object], repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5, help="timed calls per side and round (median)")
+    parser.add_argument("--threads", type=int, help="torch (and extension) threads; default: torch's")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="time each side this many times, alternately (median of the rounds)"
+    )
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this text")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)  # the extension's OpenMP follows (one libgomp)
     torch.manual_seed(0)
     from nerfgen.ops._ext import has_ext
 
@@ -58,8 +65,13 @@ def main() -> None:
     rows = []
     for module_name in CASE_MODULES:
         for case in importlib.import_module(module_name).cases():
-            t_ext = _time(case.run_ext, args.repeat)
-            t_ref = _time(case.run_ref, args.repeat)
+            if args.only not in case.name:
+                continue
+            t_ext, t_ref = [], []
+            for _ in range(args.rounds):
+                t_ext.append(_time(case.run_ext, args.repeat))
+                t_ref.append(_time(case.run_ref, args.repeat))
+            t_ext, t_ref = statistics.median(t_ext), statistics.median(t_ref)
             rows.append(
                 {
                     "op": case.name,
