@@ -98,10 +98,10 @@ std::tuple<Tensor, Tensor> composite_backward(const std::optional<Tensor>& grad_
               "composite_backward: grad_values must be [n_rays, C]");
   TORCH_CHECK(grad_range.numel() == n_rays && grad_opacity.numel() == n_rays,
               "composite_backward: grad_range and grad_opacity must be [n_rays]");
-  Tensor grad_sigmas = at::empty_like(sigmas), grad_values_in = at::empty_like(values);
-  // [S, C] is tens of MB: above glibc's mmap threshold, so every call maps it afresh and
-  // faults it in (4 KB pages: ~20 ms of the rgb benchmark's backward in a VM).
-  for (const Tensor* t : {&grad_sigmas, &grad_values_in}) advise_huge_pages(*t);
+  // [S, C] is tens of MB: from the output cache, not mapped and faulted in afresh per call
+  // (4 KB pages: ~20 ms of the rgb benchmark's backward in a VM).
+  Tensor grad_sigmas = empty_output(sigmas.sizes(), sigmas.options());
+  Tensor grad_values_in = empty_output(values.sizes(), values.options());
   AT_DISPATCH_FLOATING_TYPES(dt, "composite_backward", [&] {
     nerfgen::CompositeBackwardArgs<scalar_t> args{
         grad_weights.has_value() ? grad_weights->data_ptr<scalar_t>() : nullptr, grad_values.data_ptr<scalar_t>(),  grad_range.data_ptr<scalar_t>(),

@@ -71,8 +71,7 @@ void check_grad(const char* op, const Tensor& grad, const Tensor& x, const Tenso
 
 Tensor hash_encode_forward(const Tensor& x, const Tensor& params, at::ArrayRef<double> level_scales) {
   check_inputs("hash_encode_forward", x, params, level_scales);
-  Tensor encoding = at::empty({x.size(0), params.size(0) * params.size(2)}, params.options());
-  advise_huge_pages(encoding);  // written one level's columns at a time: every row L times
+  Tensor encoding = empty_output({x.size(0), params.size(0) * params.size(2)}, params.options());
   AT_DISPATCH_FLOATING_TYPES(params.scalar_type(), "hash_encode_forward", [&] {
     auto a = make_args<scalar_t>(x, params, level_scales);
     a.encoding = encoding.data_ptr<scalar_t>();
@@ -90,8 +89,7 @@ void run_backward(const char* op, const Tensor& grad_encoding, const Tensor& x, 
   check_grad(op, grad_encoding, x, params);
   if (grad_x) *grad_x = at::empty_like(x);
   if (grad_params) {
-    *grad_params = at::empty_like(params);  // the launchers write every entry
-    advise_huge_pages(*grad_params);
+    *grad_params = empty_output(params.sizes(), params.options());  // the launchers write every entry
   }
   AT_DISPATCH_FLOATING_TYPES(params.scalar_type(), "hash_encode_backward", [&] {
     auto a = make_args<scalar_t>(x, params, level_scales);

@@ -25,10 +25,9 @@ PackedOutputs allocate_packed(const at::Tensor& counts, const at::TensorOptions&
   out.offsets = at::zeros({n_rays + 1}, counts.options());
   out.offsets.slice(0, 1).copy_(at::cumsum(counts, 0));
   const int64_t n_samples = out.offsets[n_rays].item<int64_t>();
-  out.ray_indices = at::empty({n_samples}, counts.options());
-  out.t_starts = at::empty({n_samples}, float_options);
-  out.t_ends = at::empty({n_samples}, float_options);
-  for (const at::Tensor* t : {&out.ray_indices, &out.t_starts, &out.t_ends}) advise_huge_pages(*t);
+  out.ray_indices = empty_output({n_samples}, counts.options());
+  out.t_starts = empty_output({n_samples}, float_options);
+  out.t_ends = empty_output({n_samples}, float_options);
   return out;
 }
 

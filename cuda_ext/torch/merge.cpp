@@ -41,25 +41,22 @@ MergeResult merge_samples(Backend backend, at::TensorList t_starts, at::TensorLi
   auto field_base = at::tensor(base, at::kLong).to(long_opts.device());
   auto field_offsets = (at::stack(offsets) + field_base.unsqueeze(1)).contiguous();  // [n_fields, n_rays + 1]
   auto out_offsets = at::stack(offsets).sum(0);
-  // The concatenations are hundreds of MB too: allocated here so they get the same
-  // huge-page advice as the outputs below before cat_out fills them.
-  auto ts = at::empty({total}, t_starts[0].options());
-  auto te = at::empty({total}, t_starts[0].options());
-  advise_huge_pages(ts);
-  advise_huge_pages(te);
+  // The concatenations are hundreds of MB too: allocated here, as the outputs below, from
+  // the output cache before cat_out fills them.
+  auto ts = empty_output({total}, t_starts[0].options());
+  auto te = empty_output({total}, t_starts[0].options());
   at::cat_out(ts, t_starts);
   at::cat_out(te, t_ends);
   const int64_t n_out = out_offsets[n_rays].item<int64_t>();
   TORCH_CHECK(n_out == total, "offsets[-1] must equal the number of samples in every field");
 
-  auto ray_indices = at::empty({total}, long_opts);
-  auto field_ids = at::empty({total}, long_opts);
-  auto source_index = at::empty({total}, long_opts);
-  auto out_ts = at::empty({total}, ts.options());
-  auto out_te = at::empty({total}, ts.options());
   // 32 bytes of output per sample (1.7 GB for the benchmark's 53M samples): mapped afresh
-  // on every call, so 4 KB pages meant ~400k page faults, most of the op's time.
-  for (const at::Tensor* t : {&ray_indices, &field_ids, &source_index, &out_ts, &out_te}) advise_huge_pages(*t);
+  // on every call with 4 KB pages, ~400k page faults were most of the op's time.
+  auto ray_indices = empty_output({total}, long_opts);
+  auto field_ids = empty_output({total}, long_opts);
+  auto source_index = empty_output({total}, long_opts);
+  auto out_ts = empty_output({total}, ts.options());
+  auto out_te = empty_output({total}, ts.options());
   if (backend == Backend::CPU) {
     merge_samples_cpu(n_rays, static_cast<int>(n_fields), field_offsets.data_ptr<int64_t>(),
                       field_base.data_ptr<int64_t>(), ts.data_ptr<float>(), te.data_ptr<float>(),

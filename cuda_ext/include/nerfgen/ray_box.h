@@ -30,7 +30,7 @@ NG_HD RayBoxHit ray_box(const float o[3], const float d[3], const float lo[3], c
     const float t1 = ng_div(ng_sub(hi[a], o[a]), d[a]);
     t_near = ng_max(t_near, parallel ? -ng_inf() : ng_min(t0, t1));
     t_far = ng_min(t_far, parallel ? ng_inf() : ng_max(t0, t1));
-    inside_parallel_slabs = inside_parallel_slabs & (!parallel | ((lo[a] <= o[a]) & (o[a] <= hi[a])));
+    inside_parallel_slabs = inside_parallel_slabs & ((!parallel) | ((lo[a] <= o[a]) & (o[a] <= hi[a])));
   }
   const bool hit = inside_parallel_slabs & (t_near <= t_far) & (t_far >= 0.f);
   return {hit ? ng_max(t_near, 0.f) : ng_inf(), hit ? t_far : ng_inf(), hit};
