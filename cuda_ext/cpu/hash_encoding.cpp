@@ -52,7 +52,7 @@ void cell_lanes(const HashGridLevel& lv, const scalar_t* xyz, HashGridCell<scala
   U8 index = hash_grid_combine(lv, tx, ty, tz);
   if (hash_grid_size_is_pow2(lv)) {
     index &= lv.size - 1u;
-  } else if (any_lane(index >= lv.size)) {  // dense: only for x outside [0, 1]
+  } else if (any_lane(index >= lv.size)) {  // dense: only near x = 1 (or outside [0, 1])
     for (int c = 0; c < 8; ++c) index[c] = hash_grid_wrap(lv, index[c]);
   }
   const W8 weight = hash_grid_corner_weight(wx, wy, wz);

@@ -48,11 +48,13 @@ NG_HD HashGridLevel make_hash_grid_level(float scale, uint32_t table_size) {
   return lv;
 }
 
-// Reduces a raw index to the level's table: the same value as index % size, without the
-// integer division (hot: 8 corners x 16 levels per point): hashed tables are powers of
-// two, and dense indices are already in range except at the upper boundary x = 1.
+// True for the hashed levels of a 2^k table (tcnn's, nerfgen's configs): a mask reduces.
 NG_HD bool hash_grid_size_is_pow2(const HashGridLevel& lv) { return (lv.size & (lv.size - 1u)) == 0u; }
 
+// Reduces a raw index to the level's table: the same value as index % size, without the
+// integer division (hot: 8 corners x 16 levels per point): hashed tables are powers of
+// two, and dense indices are already in range except near the upper boundary x = 1 (and
+// outside [0, 1]).
 NG_HD uint32_t hash_grid_wrap(const HashGridLevel& lv, uint32_t index) {
   if (hash_grid_size_is_pow2(lv)) return index & (lv.size - 1u);
   return index < lv.size ? index : index % lv.size;
