@@ -1,4 +1,4 @@
-"""Driving-scene augmentation end to end (issue #7): timings and placement quality.
+"""Driving-scene augmentation end to end: timings and placement quality.
 
 capture street + car (ground truth) -> train both (short budgets) -> `augment` the trained
 street with 3 trained cars along the street's drive -> raw + KITTI + COCO. Placement runs

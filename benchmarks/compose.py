@@ -1,4 +1,4 @@
-"""Accuracy of composed radiance-field scenes against their exact twin (issue #5).
+"""Accuracy of composed radiance-field scenes against their exact twin.
 
 capture street + car (ground truth) -> train both (short budgets) -> compose the trained
 street (holes where its parked cars were) with 3 trained cars at new poses -> render 10+

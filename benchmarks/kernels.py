@@ -32,7 +32,7 @@ class Case:
     items: int  # items processed by one call
     run_ext: Callable[[], object]
     run_ref: Callable[[], object]
-    target: float | None = None  # issue target in items/s for the extension, if any
+    target: float | None = None  # throughput the extension must reach, items/s (docs/kernels.md), if any
 
 
 def _time(fn: Callable[[], object], repeat: int) -> float:

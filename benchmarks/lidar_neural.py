@@ -1,4 +1,4 @@
-"""Neural LiDAR accuracy on a trained street (issue #6): HDL-64E sweeps rendered through the
+"""Neural LiDAR accuracy on a trained street: HDL-64E sweeps rendered through the
 trained field (`NeuralSceneRenderer.render_lidar`) against the same beams ray cast on the
 ground truth (`lidar_scan_gt`, Embree). Prints per sweep: ray-drop agreement, relative range
 error (median, p90) on beams both return, the share within 2%, the median on beams whose

@@ -1,4 +1,4 @@
-"""Camera localisation accuracy on a trained tabletop field (issue #7, iNeRF).
+"""Camera localisation accuracy on a trained tabletop field (iNeRF).
 
 capture scenes/tabletop (100 views, 200x150) -> train a field for `--steps` steps (default
 3500, about what 120 s buys on these 2 cores when they are idle; a step budget, unlike

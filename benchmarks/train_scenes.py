@@ -1,4 +1,4 @@
-"""Reconstruction quality on captures of the bundled scenes (issue #4): PSNR, SSIM, depth
+"""Reconstruction quality on captures of the bundled scenes: PSNR, SSIM, depth
 AbsRel and normal errors on held-out views against the captures' exact ground truth.
 
 capture SCENE (100 views, 200x150) -> `nerfgen train` defaults for --seconds, or for

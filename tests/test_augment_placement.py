@@ -1,4 +1,4 @@
-"""Object placement (issue #7) against exact answers: the bundled street's ground truth
+"""Object placement against exact answers: the bundled street's ground truth
 (road top at z = 0, kerbs and sidewalks 0.15 m up, parked cars), rasterised box overlap,
 planes with known coefficients, and an analytic radiance field as a trained background."""
 from __future__ import annotations

@@ -15,7 +15,7 @@ NVCC = shutil.which("nvcc")
 
 
 def test_cuda_sources_exist():
-    # The kernels issue requires one CUDA kernel file per op; an empty folder would
+    # Every op has its CUDA kernel in its own cuda_ext/cuda/*.cu file; an empty folder would
     # make the parametrised test below vacuous.
     assert CU_FILES, "cuda_ext/cuda/ has no .cu files"
 

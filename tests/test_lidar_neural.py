@@ -1,4 +1,4 @@
-"""Neural LiDAR (issue #6): sweeps of a composed scene of analytic box fields through
+"""Neural LiDAR: sweeps of a composed scene of analytic box fields through
 `NeuralSceneRenderer.render_lidar` against the same beams ray cast on its exact twin
 (`GTRenderer.render_lidar`, Embree): median range error <= 2% and ray drop agreeing on
 >= 98% of the beams, plus labels and intensity where both return."""

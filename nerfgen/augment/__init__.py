@@ -1,4 +1,4 @@
-"""Driving-scene augmentation (issue #7): place objects on the drivable ground of a
+"""Driving-scene augmentation: place objects on the drivable ground of a
 reconstructed street and render a labelled dataset along a drive.
 
     result = augment("runs/street", {"car": "runs/car"}, "out/aug",

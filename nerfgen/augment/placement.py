@@ -1,4 +1,4 @@
-"""Seeded rejection sampling of object placements along a drive (issue #7).
+"""Seeded rejection sampling of object placements along a drive.
 
 A heightmap of the drive corridor (rays cast down every `ground_cell` metres, arc
 length along the road x lateral offset) gives the road plane and its drivable cells.
