@@ -10,7 +10,7 @@ the drive-by lane, LiDAR 1.73 m above the road (KITTI mount).
 
     nice .venv/bin/python benchmarks/lidar_neural.py [--seconds 90 --sweeps 3 --azimuth-deg 0.17]
 
-Issue #6's targets: median range error <= 2%, drop agreement >= 98%. On analytic fields
+Targets: median range error <= 2%, drop agreement >= 98%. On analytic fields
 the renderer meets them with a wide margin (tests/test_lidar_neural.py: median 0.1-0.2%,
 drops agree on 100% of beams); this measures what a short CPU training leaves.
 
