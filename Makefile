@@ -32,7 +32,7 @@ test: $(VENV)/.ext
 	$(PY) -m pytest -q
 
 demo: $(VENV)/.ext
-	$(VENV)/bin/nerfgen demo --out demo_out
+	$(VENV)/bin/nerfgen demo --out demo_out --overwrite
 
 bench: $(VENV)/.ext
 	$(PY) benchmarks/kernels.py

@@ -35,16 +35,16 @@ def test_same_seed_same_bytes_different_seed_different_rig(car, tmp_path):
     a = _files(capture(car, tmp_path / "a", seed=7, **SMALL))
     b = _files(capture(car, tmp_path / "b", seed=7, **SMALL))
     c = _files(capture(car, tmp_path / "c", seed=8, **SMALL))
-    assert len(a) == 3 * 6 + 2 and a == b
+    assert len(a) == 3 * 6 + 3 and a == b  # 6 layers, transforms.json, gt.json, the marker
     poses = [[f["transform_matrix"] for f in json.loads(x["transforms.json"])["frames"]] for x in (a, c)]
     assert not np.allclose(poses[0], poses[1])
 
 
-def test_rerun_replaces_output(car, tmp_path):
+def test_overwrite_replaces_an_earlier_capture(car, tmp_path):
     out = tmp_path / "ds"
     capture(car, out, **SMALL)
     (out / "stale.txt").write_text("old")
-    capture(car, out, **SMALL)
+    capture(car, out, **SMALL, overwrite=True)
     assert not (out / "stale.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["ds"]
 

@@ -47,7 +47,7 @@ def without_manifest(tree: dict) -> dict:
 def test_export_equals_writers_fed_directly(raw_dir, tmp_path):
     _, frames = scene_and_frames()
     out = export_raw(raw_dir, tmp_path / "out", "kitti,coco,nerfstudio", progress=False)
-    assert sorted(p.name for p in out.iterdir()) == ["coco", "kitti", "nerfstudio"]
+    assert sorted(p.name for p in out.iterdir()) == [".nerfgen-output", "coco", "kitti", "nerfstudio"]
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
     for name, writer in (("kitti", KittiWriter), ("coco", CocoWriter), ("nerfstudio", NerfstudioWriter)):
         direct = write_all(writer, tmp_path / "direct" / name, frames, DatasetInfo(seed=7))
@@ -87,13 +87,12 @@ def test_interrupted_then_resumed_export_is_byte_identical(raw_dir, tmp_path, mo
 
 
 def test_failed_export_without_resume_leaves_nothing(raw_dir, tmp_path, monkeypatch):
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out/old.txt").write_text("previous export")
+    previous = tree_bytes(export_raw(raw_dir, tmp_path / "out", "kitti", progress=False))
     _fail_on_frame(monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):
-        export_raw(raw_dir, tmp_path / "out", "coco", progress=False)
+        export_raw(raw_dir, tmp_path / "out", "coco", progress=False, overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["old.txt"]  # the previous output is untouched
+    assert tree_bytes(tmp_path / "out") == previous  # the previous output is untouched
 
 
 def test_resume_refuses_a_partial_export_of_another_input(raw_dir, tmp_path, monkeypatch):

@@ -23,7 +23,7 @@ def test_render_writes_a_deterministic_raw_dataset(tmp_path):
             "--outputs", "rgb,depth,masks,boxes,correspondences"]  # fmt: skip
     main(argv)
     first = files(out)
-    main(argv)  # a re-run replaces the directory with the same bytes
+    main(argv + ["--overwrite"])  # a re-run replaces the directory with the same bytes
     assert files(out) == first and [p.name for p in tmp_path.iterdir()] == ["car"]
     meta = read_raw_meta(out)
     assert meta["frame_count"] == 2 and meta["seed"] == 4

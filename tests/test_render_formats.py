@@ -19,7 +19,7 @@ FORMATS = ("kitti", "coco", "bop", "nerfstudio")
 def test_render_with_formats_equals_render_then_export(tmp_path):
     out = tmp_path / "car"
     main(["render", str(SCENES / "car.yaml"), "--out", str(out), *SMALL, "--format", ",".join(FORMATS)])
-    assert sorted(p.name for p in out.iterdir()) == sorted(["raw", *FORMATS])
+    assert sorted(p.name for p in out.iterdir()) == sorted([".nerfgen-output", "raw", *FORMATS])
     assert [p.name for p in tmp_path.iterdir()] == ["car"]  # no temporary leftovers
     main(["export", str(out / "raw"), "--out", str(tmp_path / "exported"), "--format", ",".join(FORMATS)])
     command = json.loads((out / "raw" / "meta.json").read_text())["command"]
@@ -56,5 +56,5 @@ def test_failed_render_leaves_nothing_and_keeps_the_old_output(tmp_path, monkeyp
 
     monkeypatch.setattr(GTRenderer, "render", fail_on_second_frame)
     with pytest.raises(RuntimeError, match="renderer crashed"):
-        main([*argv, "--seed", "5"])
+        main([*argv, "--seed", "5", "--overwrite"])
     assert [p.name for p in tmp_path.iterdir()] == ["car"] and files(out) == before

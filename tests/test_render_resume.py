@@ -93,10 +93,10 @@ def test_failed_render_without_resume_keeps_nothing_to_resume(clean_run, monkeyp
     out, want = clean_run
     with monkeypatch.context() as patch:
         _count_frame_renders(patch, fail_at=1)
-        _interrupted(_argv(out, "--seed", "3"))
+        _interrupted(_argv(out, "--seed", "3", "--overwrite"))
     assert sorted(p.name for p in out.parent.iterdir()) == ["car"] and files(out) == want  # old output kept
     rendered = _count_frame_renders(monkeypatch)
-    main(_argv(out, "--seed", "3", "--resume"))  # nothing to resume: renders everything
+    main(_argv(out, "--seed", "3", "--resume", "--overwrite"))  # nothing to resume: renders everything
     assert rendered == [0, 1, 2] and files(out) == want
 
 
@@ -116,7 +116,7 @@ def test_same_seed_twice_gives_identical_manifests(tmp_path):
     argv = ["render", str(SCENES / "car.yaml"), "--out", str(out), *SMALL, "--format", "kitti,coco"]
 
     def manifests(seed: str) -> dict[str, bytes]:
-        main([*argv, "--seed", seed])
+        main([*argv, "--seed", seed, "--overwrite"])
         return {p: data for p, data in files(out).items() if p.endswith("manifest.json")}
 
     first = manifests("4")

@@ -1,11 +1,11 @@
 """`augment`: place objects into a reconstructed street and render a labelled dataset
-along a drive (issue #7). The steps, each a public function of its own module:
+along a drive. The steps, each a public function of its own module:
 
     background probe (probe.py) -> road + drive cameras (road.py) -> placement
     (placement.py) -> composed scene file (scene_file.py) -> FrameRenderer (nerfgen.scene)
     -> render_frames (nerfgen.labels) -> raw dataset + formats (nerfgen.writers) -> preview
 
-Output layout (appears, or replaces an older OUT, only when complete):
+Output layout (appears only when complete, see nerfgen.output_dir):
 
     OUT/scene.yaml        the composed scene rendered (absolute asset paths)
     OUT/placement.json    placements, road plane, drive path, seed (+ ground error vs ground truth)
@@ -33,6 +33,7 @@ from nerfgen.augment.road import Road, parse_path, road_from_rig
 from nerfgen.augment.scene_file import asset_doc, composed_doc, hole_around
 from nerfgen.errors import NerfgenError, require_at_least_one
 from nerfgen.gt.build import load_scene
+from nerfgen.output_dir import check_output, output_dir
 from nerfgen.scene import (
     ComposedSceneSpec,
     NeuralSceneRenderer,
@@ -69,6 +70,7 @@ def augment(
     gt: Mapping[str, str | Path] | None = None,
     load_asset: AssetLoader = load_trained_asset,
     command: tuple[str, ...] = (),
+    overwrite: bool = False,
 ) -> AugmentResult:
     """Places `config.placement.n_objects` objects into `background` and renders the dataset.
 
@@ -76,13 +78,14 @@ def augment(
     trained run or ground-truth scene YAML (e.g. {"car": "runs/car"}). gt: ground-truth
     scene of trained assets, keyed "background" or by class (exact boxes, removable
     instances, the exact twin and the ground error). `command` is recorded in the raw meta.
-    Nothing is written unless everything succeeds.
+    Nothing is written unless everything succeeds; an existing non-empty `out` is replaced
+    only with `overwrite` and only when nerfgen wrote it (nerfgen.output_dir).
     """
     clock = _Stopwatch()
     out = Path(out)
     require_at_least_one(config, ("frames", "width", "height", "supersample"))
-    if out.exists() and not out.is_dir():
-        raise NerfgenError(out, "output path exists and is not a directory")
+    inputs = (background, *objects.values(), *(gt or {}).values())
+    check_output(out, inputs, overwrite)
     formats = parse_formats(config.format)
     load_asset = cache(load_asset)  # the background and each object are loaded once for placement and rendering
     base = _asset_spec(out / SCENE_NAME, background, objects, gt or {})
@@ -105,7 +108,6 @@ def augment(
     report = _placement_report(placements, ground, road, config, error)
 
     from nerfgen.labels import render_frames
-    from nerfgen.atomic import resumable_output_dir
     from nerfgen.sensors.frames import mounted_on_ground_ego
     from nerfgen.sensors.lidar_specs import chosen_lidar
     from nerfgen.writers.export import export_beside_raw
@@ -120,7 +122,7 @@ def augment(
             renderer, cameras, correspondences=config.correspondences, lidar=lidar, lidar_poses=lidar_poses, first=first
         )
 
-    with resumable_output_dir(out) as stage:
+    with output_dir(out, "augment", inputs, overwrite) as stage:
         (stage / SCENE_NAME).write_text(yaml.safe_dump(doc, sort_keys=False))
         (stage / "placement.json").write_bytes(json_bytes(report))
         meta = raw_meta(renderer.instances(), len(cameras), outputs, None, config.seed, command, lidar)

@@ -21,10 +21,13 @@ class AugmentCommand:
     objects: str
     """Objects to insert, CLASS=RUN[,CLASS=RUN...] (RUN: trained run or ground-truth scene YAML), e.g. car=runs/car."""
     out: Path
-    """Output directory (appears, or replaces an older one, only when complete)."""
+    """Output directory: new or empty; appears only when complete."""
     gt: str = ""
     """Ground-truth scenes of trained assets, background=SCENE.yaml[,CLASS=SCENE.yaml...]: exact
     boxes, instances to --remove, the --exact twin, and the placement's ground error."""
+    overwrite: bool = False
+    """Replace OUT when it is an existing non-empty directory that nerfgen wrote (one holding
+    a .nerfgen-output marker); other non-empty directories are never replaced."""
     config: AugmentConfig = AugmentConfig()
 
 
@@ -40,6 +43,7 @@ def augment(command: tyro.conf.OmitArgPrefixes[AugmentCommand]) -> None:
         command.config,
         parse_assignments(command.gt, "--gt"),
         command=_command_line(command),
+        overwrite=command.overwrite,
     )
     for p in result.placements:
         x, y, z = p.obj.pose.translation

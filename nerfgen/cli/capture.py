@@ -15,7 +15,7 @@ class CaptureConfig:
     scene: tyro.conf.Positional[Path]
     """Scene YAML file, e.g. scenes/street.yaml."""
     out: Path
-    """Output directory (replaced atomically when the capture completes)."""
+    """Output directory: new or empty (appears when the capture completes)."""
     views: int = 100
     """Number of views along the scene's default camera rig."""
     width: int = 200
@@ -28,6 +28,9 @@ class CaptureConfig:
     """RGB anti-aliasing: the mean of supersample x supersample rays per pixel (1: one
     ray through the pixel centre, which aliases fine textures). Labels always come from
     the pixel centre."""
+    overwrite: bool = False
+    """Replace OUT when it is an existing non-empty directory that nerfgen wrote (one holding
+    a .nerfgen-output marker); other non-empty directories are never replaced."""
 
 
 def capture(config: tyro.conf.OmitArgPrefixes[CaptureConfig]) -> None:
@@ -36,6 +39,6 @@ def capture(config: tyro.conf.OmitArgPrefixes[CaptureConfig]) -> None:
 
     out = capture_scene(
         config.scene, config.out, config.views, config.width, config.height, config.seed,
-        supersample=config.supersample,
+        supersample=config.supersample, overwrite=config.overwrite,
     )
     print(f"wrote {config.views} views of {config.scene} to {out}")

@@ -35,6 +35,9 @@ class DemoConfig:
 
     out: Path = Path("demo_out")
     """Output directory: captures/, runs/, dataset/ (raw, kitti, coco, preview.png), summary.json."""
+    overwrite: bool = False
+    """Run again into an OUT that an earlier demo wrote, replacing each of its parts as the new
+    one completes; other non-empty directories are never touched."""
     views: int = 60
     """Views captured per scene; every 8th (0, 8, ...) is held out of training to score the field."""
     width: int = 200
@@ -84,14 +87,20 @@ def demo(config: tyro.conf.OmitArgPrefixes[DemoConfig]) -> None:
     from rich.console import Console
 
     from nerfgen.atomic import atomic_write_bytes
+    from nerfgen.output_dir import output_lock, write_marker
     from nerfgen.writers.encode import json_bytes
 
     _check(config)
     start = time.perf_counter()
     stages: list[StageResult] = []
-    datasets = {name: _capture(config, name, stages) for name in ("street", "car")}
-    runs = {name: _train(config, name, datasets[name], stages) for name in ("street", "car")}
-    dataset_dir = _augment(config, runs, stages)
+    # The demo writes its parts in place (the composed scene names the runs by their final
+    # paths); each part is an output of its own, staged and marked as every output is.
+    with output_lock(config.out):
+        config.out.mkdir(parents=True, exist_ok=True)
+        write_marker(config.out, "demo")
+        datasets = {name: _capture(config, name, stages) for name in ("street", "car")}
+        runs = {name: _train(config, name, datasets[name], stages) for name in ("street", "car")}
+        dataset_dir = _augment(config, runs, stages)
     stages += _compare(dataset_dir)
     total = time.perf_counter() - start
     stages.append(StageResult("total", "", total, str(config.out / "summary.json")))
@@ -107,6 +116,7 @@ def demo(config: tyro.conf.OmitArgPrefixes[DemoConfig]) -> None:
 
 def _check(config: DemoConfig) -> None:
     from nerfgen.errors import NerfgenError
+    from nerfgen.output_dir import check_output
 
     minimum = {"views": 2, "width": 1, "height": 1, "train_steps": 1, "street_train_steps": 1, "cars": 1, "frames": 1, "frame_width": 1, "frame_height": 1}
     for name, least in minimum.items():
@@ -114,8 +124,7 @@ def _check(config: DemoConfig) -> None:
             raise NerfgenError(None, f"--{name.replace('_', '-')} must be >= {least}, got {getattr(config, name)}")
     if config.train_seconds is not None and config.train_seconds <= 0:
         raise NerfgenError(None, f"--train-seconds must be > 0, got {config.train_seconds}")
-    if config.out.exists() and not config.out.is_dir():
-        raise NerfgenError(config.out, "output path exists and is not a directory")
+    check_output(config.out, (), config.overwrite)
 
 
 def _capture(config: DemoConfig, name: str, stages: list[StageResult]) -> Path:
@@ -123,7 +132,7 @@ def _capture(config: DemoConfig, name: str, stages: list[StageResult]) -> Path:
 
     t0 = time.perf_counter()
     scene = load_scene(SCENES_DIR / f"{name}.yaml")
-    out = capture(scene, config.out / "captures" / name, config.views, config.width, config.height, config.seed)
+    out = capture(scene, config.out / "captures" / name, config.views, config.width, config.height, config.seed, overwrite=config.overwrite)
     result = f"{config.views} views {config.width}x{config.height}, {len(scene.instances)} instances, exact depth/normals/ids"
     metrics = {"views": config.views, "instances": len(scene.instances)}
     stages.append(StageResult(f"capture {name}", result, time.perf_counter() - t0, str(out), metrics))
@@ -139,7 +148,7 @@ def _train(config: DemoConfig, name: str, data: Path, stages: list[StageResult])
     t0 = time.perf_counter()
     steps = config.street_train_steps if name == "street" else config.train_steps
     budget = TrainConfig(max_steps=steps, seconds=config.train_seconds, seed=config.seed)
-    trained = train_field(data, run, **preset("street" if name == "street" else "object", train=budget))
+    trained = train_field(data, run, overwrite=config.overwrite, **preset("street" if name == "street" else "object", train=budget))
     stages.append(StageResult(f"train {name}", f"{trained.step} steps", time.perf_counter() - t0, str(run), {"steps": trained.step}))
 
     t0 = time.perf_counter()
@@ -170,7 +179,7 @@ def _augment(config: DemoConfig, runs: dict[str, Path], stages: list[StageResult
     )  # fmt: skip
     out = config.out / "dataset"
     gt = {"background": street, "car": SCENES_DIR / "car.yaml"}
-    result = augment(runs["street"], {"car": runs["car"]}, out, augment_config, gt, command=("nerfgen", "demo"))
+    result = augment(runs["street"], {"car": runs["car"]}, out, augment_config, gt, command=("nerfgen", "demo"), overwrite=config.overwrite)
     seconds = result.seconds
     ground_error = max(abs(e) for e in result.ground_error_gt)
     stages.append(StageResult(

@@ -15,7 +15,7 @@ class ExportConfig:
     raw: tyro.conf.Positional[Path]
     """Raw dataset directory written by `nerfgen render`."""
     out: Path
-    """Output directory (appears, or replaces an older one, only when every format is complete)."""
+    """Output directory: new or empty; appears only when every format is complete."""
     format: str = "kitti,coco,bop,nerfstudio"
     """Comma-separated formats: kitti, coco, bop, nerfstudio."""
     resume: bool = False
@@ -23,6 +23,9 @@ class ExportConfig:
     write the rest; the result is byte-identical to an uninterrupted export."""
     bop_depth_scale: float = 1.0
     """Millimetres per unit of BOP's 16-bit depth PNGs (1.0: 1 mm steps up to 65.535 m; 0 = invalid)."""
+    overwrite: bool = False
+    """Replace OUT when it is an existing non-empty directory that nerfgen wrote (one holding
+    a .nerfgen-output marker); other non-empty directories are never replaced."""
 
 
 def export(config: tyro.conf.OmitArgPrefixes[ExportConfig]) -> None:
@@ -30,5 +33,5 @@ def export(config: tyro.conf.OmitArgPrefixes[ExportConfig]) -> None:
     from nerfgen.writers.export import export_raw, parse_formats
 
     formats = parse_formats(config.format)
-    out = export_raw(config.raw, config.out, formats, config.resume, config.bop_depth_scale)
+    out = export_raw(config.raw, config.out, formats, config.resume, config.bop_depth_scale, overwrite=config.overwrite)
     print(f"wrote {', '.join(formats)} of {config.raw} to {out}")

@@ -5,7 +5,8 @@ The LiDAR rides a level vehicle under each camera (nerfgen.sensors.frames.ground
 ego origin on the ground plane z = 0 below the camera centre, x the camera's heading, z up;
 `--lidar-mount` places the sensor on it (default KITTI's: 1.73 m above the ground).
 
-OUT appears only when complete (written in the hidden sibling .OUT.partial). A render
+OUT appears only when complete (written in the hidden sibling .OUT.partial, under the
+output policy of nerfgen.output_dir). A render
 that fails leaves nothing, unless it ran with --resume: then the same command with
 --resume keeps the frames it finished, renders the rest and ends with the same bytes as
 an uninterrupted render (nerfgen.writers.raw; the formats resume as `nerfgen export
@@ -35,7 +36,7 @@ class RenderConfig:
     or a composed scene (background:/objects: of trained runs, see nerfgen.scene.spec),
     rendered through its radiance fields."""
     out: Path
-    """Output directory (replaced atomically when every frame is written): the raw dataset,
+    """Output directory, new or empty (appears when every frame is written): the raw dataset,
     or with --format, OUT/raw plus OUT/<format> for each format."""
     trajectory: Literal["rig", "orbit", "drive"] = "rig"
     """Camera path. rig: the scene's default rig. orbit: a circle around the centre of the
@@ -74,12 +75,16 @@ class RenderConfig:
     resume: bool = False
     """Continue an interrupted render (one also run with --resume, same options and scene file):
     keep the frames it finished, render the rest; the result is byte-identical to an uninterrupted render."""
+    overwrite: bool = False
+    """Replace OUT when it is an existing non-empty directory that nerfgen wrote (one holding
+    a .nerfgen-output marker); other non-empty directories are never replaced."""
 
 
 def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     """Render a labelled dataset (camera, LiDAR) of a scene or composed scene file."""
     from nerfgen.errors import require_at_least_one
     from nerfgen.labels import render_frames
+    from nerfgen.output_dir import check_output
     from nerfgen.sensors.lidar_specs import chosen_lidar
     from nerfgen.writers.export import check_outputs, parse_formats, write_raw_and_export
     from nerfgen.writers.raw import raw_meta, write_raw_dataset
@@ -88,6 +93,7 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     outputs = [o.strip() for o in config.outputs.split(",") if o.strip()]
     formats = parse_formats(config.format) if config.format else []
     check_outputs(formats, outputs, None)  # before rendering anything
+    check_output(config.out, [config.scene], config.overwrite)
     lidar = chosen_lidar(config.lidar, config.lidar_mount, config.lidar_azimuth_deg)
     renderer, rig = _renderer(config)
     if config.trajectory == "rig":
@@ -110,9 +116,9 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
         )  # fmt: skip
 
     if formats:
-        out = write_raw_and_export(config.out, frames, meta, formats, resume=config.resume)
+        out = write_raw_and_export(config.out, frames, meta, formats, resume=config.resume, overwrite=config.overwrite)
     else:
-        out = write_raw_dataset(config.out, frames, meta, resume=config.resume)
+        out = write_raw_dataset(config.out, frames, meta, resume=config.resume, overwrite=config.overwrite)
     print(f"wrote {len(cameras)} frames of {config.scene} to {out}")
 
 
@@ -169,12 +175,12 @@ def _trajectory_cameras(config: RenderConfig, rig):
 
 
 def _command(config: RenderConfig) -> list[str]:
-    """The command line that reproduces this dataset (recorded in meta.json); --resume is
-    left out since it does not change the bytes."""
+    """The command line that reproduces this dataset (recorded in meta.json); --resume and
+    --overwrite are left out since they do not change the bytes."""
     args = ["nerfgen", "render", str(config.scene)]
     for f in fields(config):
         name, value = f.name.replace("_", "-"), getattr(config, f.name)
-        if f.name in ("scene", "resume") or value is None:
+        if f.name in ("scene", "resume", "overwrite") or value is None:
             continue
         if isinstance(value, bool):  # tyro flags
             args.append(f"--{name}" if value else f"--no-{name}")

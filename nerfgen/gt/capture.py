@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from nerfgen.atomic import atomic_output_dir
 from nerfgen.cameras import Cameras
 from nerfgen.data import holdout_split, write_transforms
 from nerfgen.errors import NerfgenError
@@ -29,6 +28,7 @@ from nerfgen.gt.classes import CLASS_NAMES
 from nerfgen.gt.raycast import embree_scene
 from nerfgen.gt.render import GTFrames, render_gt, torch_threads
 from nerfgen.gt.rig import rig_cameras
+from nerfgen.output_dir import check_output, output_dir
 from nerfgen.progress import progress_bar
 
 VIEWS_PER_BATCH = 10  # views ray-cast together: few Embree calls, bounded memory
@@ -46,23 +46,27 @@ def capture(
     seed: int = 0,
     progress: bool = True,
     supersample: int = 3,
+    overwrite: bool = False,
 ) -> Path:
     """Renders `views` views of the scene's default rig (jittered by `seed`) into `out`,
     RGB from `supersample` x `supersample` rays per pixel and labels from the pixel
     centre (see nerfgen.gt.render; 1 gives pixel-centre RGB, aliased on fine textures).
 
     The directory appears only when complete (written to a temporary sibling and
-    renamed); the same arguments give byte-identical files. Returns `out`.
+    renamed; an existing non-empty `out` only with `overwrite`, see nerfgen.output_dir);
+    the same arguments give byte-identical files. Returns `out`.
     """
     for name, value in (("views", views), ("width", width), ("height", height), ("supersample", supersample)):
         if value < 1:
             raise NerfgenError(None, f"{name} must be >= 1, got {value}")
+    inputs = () if isinstance(scene, GTScene) else (scene,)
+    check_output(out, inputs, overwrite)
     if not isinstance(scene, GTScene):
         scene = load_scene(scene)
     cameras = rig_cameras(scene.spec.rig, views, width, height, seed)
     names = [f"frame_{i:05d}" for i in range(views)]
     visible = np.zeros((views, max([b.instance_id for b in scene.instances], default=0) + 1), np.int64)
-    with atomic_output_dir(out) as tmp:
+    with output_dir(out, "capture", inputs, overwrite) as tmp:
         for layer in LAYERS:
             (tmp / layer).mkdir()
         batches = [list(range(s, min(s + VIEWS_PER_BATCH, views))) for s in range(0, views, VIEWS_PER_BATCH)]

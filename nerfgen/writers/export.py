@@ -3,8 +3,8 @@
     export_raw("out/raw", "out/datasets", ["kitti", "coco"])   # out/datasets/kitti, .../coco
     write_raw_and_export("out", frames, meta, ["kitti"])       # out/raw + out/kitti (`nerfgen render --format`)
 
-The output appears only when complete (nerfgen.atomic.resumable_output_dir): everything
-is written to a hidden sibling `.NAME.partial` and renamed to NAME at the end. A failed
+The output appears only when complete (nerfgen.output_dir): everything is written to a
+hidden sibling `.NAME.partial` and renamed to NAME at the end. A failed
 run deletes the partial directory, unless it ran with `resume`: then the next `resume`
 run keeps every file it finished (each file is written atomically, see
 nerfgen.writers.sink) and writes the rest, ending byte-identical to an uninterrupted run.
@@ -17,8 +17,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nerfgen.atomic import resumable_output_dir
 from nerfgen.errors import NerfgenError
+from nerfgen.output_dir import output_dir
 from nerfgen.progress import progress_bar
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.info import DatasetInfo
@@ -61,12 +61,14 @@ def export_raw(
     bop_depth_scale: float = 1.0,
     progress: bool = True,
     command: tuple[str, ...] | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Writes each of `formats` of the raw dataset at `raw_dir` to out/<format>/; returns `out`.
 
     BOP object models come from the scene file named in the raw meta.json when it
     exists (a ground-truth scene YAML); without it BOP is written without models/.
     `command`: the command line recorded in the manifests (default: this `nerfgen export`).
+    `overwrite`: replace an existing `out` that nerfgen wrote (nerfgen.output_dir).
     """
     from nerfgen.writers.raw import META_NAME, read_raw_alone_masks, read_raw_frame, read_raw_lidar, read_raw_meta
 
@@ -85,7 +87,7 @@ def export_raw(
     info = DatasetInfo(seed=meta.get("seed"), command=command)
     meta_sha256 = hashlib.sha256((raw_dir / META_NAME).read_bytes()).hexdigest()
     stamp = json_bytes({"raw_meta_sha256": meta_sha256, "command": command})
-    with resumable_output_dir(out, stamp, resume) as work, progress_bar(progress) as bar:
+    with output_dir(out, "export", (raw_dir,), overwrite, resume, stamp) as work, progress_bar(progress) as bar:
         writers = _writers(work, formats, info, resume, meta, bop_depth_scale)
         task = bar.add_task(f"export {', '.join(formats)}", total=meta["frame_count"])
         for index in range(meta["frame_count"]):
@@ -106,14 +108,15 @@ def write_raw_and_export(
     formats: list[str],
     progress: bool = True,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> Path:
     """Writes the raw dataset of `frames` to out/raw and its `formats` to out/<format>; the
-    whole of `out` appears (or replaces an older one) only when all of it is written.
+    whole of `out` appears only when all of it is written (nerfgen.output_dir's policy).
     Manifests record the raw meta's command (the render that made them), not temporary paths.
     `resume`: as nerfgen.writers.raw.write_raw_dataset (the export resumes as export_raw)."""
-    from nerfgen.writers.raw import raw_stamp, write_raw_frames
+    from nerfgen.writers.raw import raw_inputs, raw_stamp, write_raw_frames
 
-    with resumable_output_dir(out, raw_stamp(meta), resume) as work:
+    with output_dir(out, "render", raw_inputs(meta), overwrite, resume, raw_stamp(meta)) as work:
         write_raw_frames(work / "raw", frames, meta, progress)
         export_beside_raw(work, formats, resume, progress, tuple(meta["command"]))
     return Path(out)
@@ -128,7 +131,7 @@ def export_beside_raw(
     for fmt in formats:  # export_raw owns (and replaces) its whole output directory: lift each format up
         shutil.rmtree(root / fmt, ignore_errors=True)  # left by an interrupted earlier lift of the same bytes
         os.replace(root / "export" / fmt, root / fmt)
-    (root / "export").rmdir()
+    shutil.rmtree(root / "export")  # only its marker is left
 
 
 def _writers(work: Path, formats: list[str], info: DatasetInfo, resume: bool, meta: dict, bop_depth_scale: float):

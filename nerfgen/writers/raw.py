@@ -40,13 +40,14 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 from PIL import Image
 
-from nerfgen.atomic import atomic_write_bytes, resumable_output_dir
+from nerfgen.atomic import atomic_write_bytes
 from nerfgen.errors import NerfgenError
 from nerfgen.gt.classes import CLASS_NAMES
 from nerfgen.labels.frames import RenderedFrame
 from nerfgen.labels.renderer import SceneInstance
 from nerfgen.labels.serialize import labels_from_json, labels_to_json
 from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
+from nerfgen.output_dir import output_dir
 from nerfgen.progress import progress_bar
 from nerfgen.sensors.lidar_specs import LidarSpec
 from nerfgen.writers.encode import json_bytes, npy_bytes, png_bytes, rgb_u8
@@ -112,15 +113,25 @@ def raw_meta(
 
 
 def write_raw_dataset(
-    out: str | Path, frames: FrameSource, meta: dict, progress: bool = True, resume: bool = False
+    out: str | Path,
+    frames: FrameSource,
+    meta: dict,
+    progress: bool = True,
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> Path:
     """Writes `frames` and `meta` (from `raw_meta`) to `out` atomically: the directory
-    appears, or replaces a previous one, only when every frame is written. With `resume`,
-    an interrupted run (also with `resume`) of the same meta and scene file continues
-    (module doc)."""
-    with resumable_output_dir(out, raw_stamp(meta), resume) as work:
+    appears only when every frame is written, under nerfgen.output_dir's policy (an existing
+    non-empty `out` only with `overwrite`, and only one nerfgen wrote). With `resume`, an
+    interrupted run (also with `resume`) of the same meta and scene file continues (module doc)."""
+    with output_dir(out, "render", raw_inputs(meta), overwrite, resume, raw_stamp(meta)) as work:
         write_raw_frames(work, frames, meta, progress)
     return Path(out)
+
+
+def raw_inputs(meta: dict) -> tuple[str, ...]:
+    """The files a raw dataset is rendered from (its scene file), which its output must not touch."""
+    return (meta["scene"],) if meta.get("scene") else ()
 
 
 def raw_stamp(meta: dict) -> bytes:
@@ -134,7 +145,7 @@ def raw_stamp(meta: dict) -> bytes:
 def write_raw_frames(root: Path, frames: FrameSource, meta: dict, progress: bool = True) -> None:
     """Writes the frames missing in `root` (all, or those after the complete ones of an
     interrupted run), then meta.json and manifest.json."""
-    first = complete_frames(root, meta["frame_count"])
+    first = complete_frames(root, meta)
     with progress_bar(progress) as bar:
         task = bar.add_task(f"render {root.name}", total=meta["frame_count"], completed=first)
         count = first
@@ -150,12 +161,38 @@ def write_raw_frames(root: Path, frames: FrameSource, meta: dict, progress: bool
     atomic_write_bytes(root / MANIFEST_NAME, manifest_bytes(root, meta.get("seed"), meta["command"]))
 
 
-def complete_frames(root: Path, frame_count: int) -> int:
-    """How many frames from 0 on are completely written in `root` (their labels file exists)."""
+def complete_frames(root: Path, meta: dict) -> int:
+    """How many frames from 0 on are completely written in `root`: their labels file parses
+    and every map the outputs promise is there and not empty (a file emptied or cut short
+    by a fault outside nerfgen, whose own writes are atomic, is rendered again)."""
     first = 0
-    while first < frame_count and (root / "labels" / f"{frame_name(first)}.json").is_file():
+    while first < meta["frame_count"] and _frame_complete(root, first, meta):
         first += 1
     return first
+
+
+def _frame_complete(root: Path, index: int, meta: dict) -> bool:
+    name = frame_name(index)
+    expected = [f"{folder}/{name}.{ext}" for output, files in _FRAME_FILES.items() if output in meta["outputs"] for folder, ext in files]
+    if meta.get("lidar") is not None:
+        expected += [f"lidar/{name}.npz", f"pointcloud/{name}.ply"]
+    if not all((root / f).is_file() and (root / f).stat().st_size > 0 for f in expected):
+        return False
+    try:
+        json.loads((root / "labels" / f"{name}.json").read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+# Per output, the (folder, extension) of the files every frame has (correspondences and
+# amodal masks are left out: the last frame and frames without instances have none).
+_FRAME_FILES: dict[str, tuple[tuple[str, str], ...]] = {
+    "rgb": (("rgb", "png"),),
+    "depth": (("depth_z", "npy"), ("range", "npy")),
+    "normals": (("normals", "npy"),),
+    "masks": (("instance", "png"), ("class", "png"), ("opacity", "npy")),
+}
 
 
 def write_raw_frame(
