@@ -33,6 +33,10 @@ class PackedSamples:
         torch.cumsum(counts, 0, out=offsets[1:])
         return PackedSamples(ray_indices, t_starts, t_ends, offsets, n_rays)
 
+    def select(self, keep: Tensor) -> "PackedSamples":  # keep [S] bool
+        """The samples where `keep` is True, still packed by ray."""
+        return PackedSamples.from_ray_indices(self.ray_indices[keep], self.t_starts[keep], self.t_ends[keep], self.n_rays)
+
 
 def exclusive_sum_per_ray(values: Tensor, offsets: Tensor) -> Tensor:  # [S], [n_rays + 1] -> [S] float64
     """Per sample, the sum of the values before it within its ray. One global cumulative

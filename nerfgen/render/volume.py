@@ -1,17 +1,16 @@
-"""Volume rendering of one field: rays -> occupancy-grid march -> field -> composite.
+"""Volume rendering: packed samples -> densities and values -> per-ray composite.
 
-Two passes per batch (nerfacc's recipe): a cheap density-only pass under no_grad finds
-where each ray is already opaque or a sample is transparent, and only the surviving
-samples go through the full field (colour, normals, gradients). On opaque objects this
-removes most samples from the expensive pass without changing the image: the dropped
-samples carry (nearly) zero weight.
-
-Kept general for several fields: everything per sample is packed by ray
-(`PackedSamples`), and the output is per ray (`RenderOutput`).
+`composite_visible` is the one compositing path of every render, one field (`render_rays`,
+what training calls) or many (nerfgen.scene.render): two passes per batch (nerfacc's
+recipe), a cheap density-only pass under no_grad finds where each ray is already opaque
+or a sample is transparent, and only the surviving samples go through the full fields
+(colour, normals, gradients). On opaque objects this removes most samples from the
+expensive pass without changing the image: the dropped samples carry (nearly) zero weight.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import Tensor
@@ -19,7 +18,7 @@ from torch import Tensor
 from nerfgen.fields.base import Field
 from nerfgen.render.depth_loss import depth_loss
 from nerfgen.render.distortion import distortion_loss
-from nerfgen.ops.composite import composite
+from nerfgen.ops.composite import CompositeOutput, composite
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.ops.packed import PackedSamples
 
@@ -61,10 +60,37 @@ def step_size(config: RenderConfig, aabb: Tensor) -> float:  # aabb [6] min xyz,
     return float((aabb[3:] - aabb[:3]).norm()) / config.steps_per_diagonal
 
 
-def _select(samples: PackedSamples, keep: Tensor) -> PackedSamples:  # keep [S] bool
-    return PackedSamples.from_ray_indices(
-        samples.ray_indices[keep], samples.t_starts[keep], samples.t_ends[keep], samples.n_rays
-    )
+def composite_visible(
+    samples: PackedSamples,
+    density: Callable[[PackedSamples], Tensor],  # samples -> sigma [S], for the pruning pass
+    shade: Callable[[PackedSamples, Tensor], tuple[Tensor, Tensor]],  # kept samples, keep [S] -> sigma [K], values [K,C]
+    transmittance_threshold: float,
+    alpha_threshold: float,
+) -> tuple[PackedSamples, Tensor, CompositeOutput]:
+    """Prunes `samples` with a density-only pass (module doc), then composites the values
+    `shade` gives for the rest. Returns the kept samples, the keep mask [S] (for the
+    caller's own per-sample data) and the composite."""
+    with torch.no_grad():
+        keep = torch.zeros(samples.n_samples, dtype=torch.bool)
+        if samples.n_samples > 0:
+            sigmas = density(samples)
+            pre = composite(
+                sigmas, sigmas.new_zeros(sigmas.shape[0], 0), samples.t_starts, samples.t_ends,
+                samples.offsets, transmittance_threshold,
+            )
+            alpha = 1.0 - torch.exp(-sigmas * (samples.t_ends - samples.t_starts))
+            keep = (pre.transmittance >= transmittance_threshold) & (alpha >= alpha_threshold)
+        samples = samples.select(keep)
+    sigmas, values = shade(samples, keep)
+    comp = composite(sigmas, values, samples.t_starts, samples.t_ends, samples.offsets, transmittance_threshold)
+    return samples, keep, comp
+
+
+def sample_positions(samples: PackedSamples, rays_o: Tensor, rays_d: Tensor) -> tuple[Tensor, Tensor]:
+    """Midpoints [S,3] and unit directions [S,3] of packed samples on rays [n,3], [n,3]."""
+    directions = rays_d[samples.ray_indices]
+    mids = 0.5 * (samples.t_starts + samples.t_ends)
+    return rays_o[samples.ray_indices] + directions * mids[:, None], directions
 
 
 def render_rays(
@@ -85,30 +111,17 @@ def render_rays(
             rays_o, rays_d, step_size(config, grid.aabb), cone_angle=config.cone_angle,
             near_plane=config.near_plane, far_plane=config.far_plane,
         )
-        if samples.t_starts.numel() > 0:
-            mids = 0.5 * (samples.t_starts + samples.t_ends)
-            positions = rays_o[samples.ray_indices] + rays_d[samples.ray_indices] * mids[:, None]
-            sigmas = field.density(positions)
-            pre = composite(
-                sigmas, sigmas.new_zeros(sigmas.shape[0], 0), samples.t_starts, samples.t_ends,
-                samples.offsets, config.transmittance_threshold,
-            )
-            alpha = 1.0 - torch.exp(-sigmas * (samples.t_ends - samples.t_starts))
-            keep = (pre.transmittance >= config.transmittance_threshold) & (alpha >= config.alpha_threshold)
-            samples = _select(samples, keep)
+    out = None
 
-    mids = 0.5 * (samples.t_starts + samples.t_ends)
-    directions = rays_d[samples.ray_indices]
-    positions = rays_o[samples.ray_indices] + directions * mids[:, None]
-    out = field(positions, directions, normals=normals)
-    values = [out.rgb]
-    if out.normals is not None:
-        values.append(out.normals)
-    if out.pred_normals is not None:
-        values.append(out.pred_normals)
-    comp = composite(
-        out.density, torch.cat(values, -1), samples.t_starts, samples.t_ends, samples.offsets,
-        config.transmittance_threshold,
+    def shade(kept: PackedSamples, keep: Tensor) -> tuple[Tensor, Tensor]:
+        nonlocal out
+        out = field(*sample_positions(kept, rays_o, rays_d), normals=normals)
+        values = [out.rgb] + [v for v in (out.normals, out.pred_normals) if v is not None]
+        return out.density, torch.cat(values, -1)
+
+    samples, _, comp = composite_visible(
+        samples, lambda s: field.density(sample_positions(s, rays_o, rays_d)[0]), shade,
+        config.transmittance_threshold, config.alpha_threshold,
     )
     rgb = comp.values[:, :3] + (1.0 - comp.opacity)[:, None] * background
     range_ = comp.range / comp.opacity.clamp_min(1e-6)
@@ -132,5 +145,5 @@ def render_rays(
         )
     return RenderOutput(
         rgb, comp.opacity, range_, ray_normals, pred_normals, normal_loss, distortion_value, depth_value,
-        int(mids.numel()),
+        samples.n_samples,
     )

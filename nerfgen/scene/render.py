@@ -10,9 +10,9 @@ Per batch of rays (nerfacc's recipe, generalised to many fields):
 3. `merge_samples` interleaves every field's samples along each ray by t, so depth
    order between objects, and between objects and the background's occupied space, is
    just sample order.
-4. A density-only pass composites the merged samples and drops those after the ray is
-   opaque or too transparent to matter (as `nerfgen.render.volume.render_rays`).
-5. Each field evaluates its own surviving samples (field-frame positions and
+4-5. `nerfgen.render.volume.composite_visible`, the compositing path of one field too:
+   a density-only pass drops the samples after the ray is opaque or too transparent to
+   matter; each field evaluates its own surviving samples (field-frame positions and
    directions; densities / scale), and one `composite` integrates per-sample values
    [rgb, world normals, one weight channel per field].
 
@@ -31,10 +31,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from nerfgen.ops.composite import composite
 from nerfgen.ops.merge import merge_samples
 from nerfgen.ops.packed import PackedSamples
 from nerfgen.ops.ray_box import ray_box_intersect
+from nerfgen.render.volume import composite_visible
 from nerfgen.scene.fields import SceneField
 from nerfgen.scene.placement import inside_holes
 
@@ -109,10 +109,6 @@ def _positions(sf: SceneField, rays_o, rays_d, ray_indices, t_mid) -> tuple[Tens
     return origins + directions * (t_mid / sf.scale)[:, None], directions
 
 
-def _select(samples: PackedSamples, keep: Tensor) -> PackedSamples:  # keep [S] bool
-    return PackedSamples.from_ray_indices(samples.ray_indices[keep], samples.t_starts[keep], samples.t_ends[keep], samples.n_rays)
-
-
 def render_composed_rays(
     fields: Sequence[SceneField],
     rays_o: Tensor,  # [n,3]
@@ -165,15 +161,12 @@ def render_composed_rays(
             values[rows, 6 + k] = 1.0
         return sigma, values
 
-    with torch.no_grad():  # the density-only pass only decides which samples to keep
-        sigma, _ = evaluate(samples, sample_fields, full=False)
-        pre = composite(sigma, sigma.new_zeros(sigma.shape[0], 0), samples.t_starts, samples.t_ends, samples.offsets, config.transmittance_threshold)
-        alpha = 1.0 - torch.exp(-sigma * (samples.t_ends - samples.t_starts))
-        keep = (pre.transmittance >= config.transmittance_threshold) & (alpha >= config.alpha_threshold)
-        samples, sample_fields = _select(samples, keep), sample_fields[keep]
-
-    sigma, values = evaluate(samples, sample_fields, full=True)
-    comp = composite(sigma, values, samples.t_starts, samples.t_ends, samples.offsets, config.transmittance_threshold)
+    all_fields = sample_fields
+    samples, keep, comp = composite_visible(
+        samples, lambda s: evaluate(s, all_fields, full=False)[0], lambda s, keep: evaluate(s, all_fields[keep], full=True),
+        config.transmittance_threshold, config.alpha_threshold,
+    )
+    sample_fields = all_fields[keep]
     surface = comp.opacity >= config.surface_opacity
     range_ = torch.where(surface, comp.range / comp.opacity.clamp_min(1e-6), torch.zeros_like(comp.range))
     normals = torch.where(surface[:, None], F.normalize(comp.values[:, 3:6], dim=-1), torch.zeros(n, 3))
