@@ -18,8 +18,9 @@ import torch
 
 from nerfgen.gt import cast_rays, load_scene
 from nerfgen.sensors.frames import ego_poses
-from nerfgen.sensors.lidar import HDL64E, lidar_rays, lidar_scan_gt
-from nerfgen.sensors.returns import returns_from_weights
+from nerfgen.sensors.lidar import HDL64E, lidar_rays
+from nerfgen.gt.lidar import lidar_scan_gt
+from nerfgen.render.lidar_returns import returns_from_weights
 from nerfgen.sensors.trajectories import drive
 
 SCENE = Path(__file__).resolve().parent.parent / "scenes" / "street.yaml"

@@ -9,7 +9,8 @@ import pytest
 
 from nerfgen.errors import NerfgenError
 from nerfgen.gt import GTRenderer, load_scene, rig_cameras
-from nerfgen.labels import FrameLabels, InstanceLabel, LidarScan, labels_from_json, labels_to_json, render_frames
+from nerfgen.labels import FrameLabels, InstanceLabel, labels_from_json, labels_to_json, render_frames
+from nerfgen.render.frame import LidarScan
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.raw import (
     raw_meta,
@@ -85,7 +86,7 @@ def test_raw_round_trip_and_same_bytes(rendered, tmp_path):
         [f"{layer}/00000{i}.{ext}" for i in (0, 1) for layer, ext in
          [("rgb", "png"), ("depth_z", "npy"), ("range", "npy"), ("normals", "npy"), ("instance", "png"),
           ("class", "png"), ("opacity", "npy"), ("alone", "npz"), ("labels", "json")]]
-        + ["correspondences/000000.npz", "meta.json", "manifest.json"]
+        + ["correspondences/000000.npz", "meta.json", "manifest.json", ".nerfgen-output"]
     )  # fmt: skip
 
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from nerfgen.gt.classes import CLASS_IDS
-from nerfgen.labels.types import LidarScan
+from nerfgen.render.frame import LidarScan
 from nerfgen.sensors.frames import mount
-from nerfgen.sensors.lidar import HDL32E, beam_indices
+from nerfgen.sensors.lidar import HDL32E
+from nerfgen.render.lidar_scan import beam_indices
 from test_compose import both, composed, ground_background
 
 SPEC = dataclasses.replace(HDL32E, azimuth_resolution_deg=4.0)  # 32 x 90 beams: a test-sized sweep

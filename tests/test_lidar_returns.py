@@ -12,7 +12,7 @@ from nerfgen.errors import NerfgenError
 from nerfgen.gt import cast_rays, load_scene
 from nerfgen.sensors.frames import mount
 from nerfgen.sensors.lidar import VLP16, lidar_rays
-from nerfgen.sensors.returns import returns_from_weights
+from nerfgen.render.lidar_returns import returns_from_weights
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 

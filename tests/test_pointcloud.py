@@ -6,7 +6,7 @@ import pytest
 from plyfile import PlyData
 
 from nerfgen.errors import NerfgenError
-from nerfgen.labels.types import LidarScan
+from nerfgen.render.frame import LidarScan
 from nerfgen.writers.pointcloud import scan_point_fields, write_pcd, write_ply
 
 

@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from nerfgen.cameras import Cameras, check_poses, generate_rays, opencv_to_opengl
-from nerfgen.data import Dataset, holdout_split
+from nerfgen.cameras import check_poses, generate_rays, opencv_to_opengl
 from nerfgen.errors import NerfgenError
 from nerfgen.sensors.camera_path import load_camera_path
-from nerfgen.sensors.trajectories import drive, orbit, split_poses
+from nerfgen.sensors.trajectories import drive, orbit
 
 
 def test_orbit_looks_at_centre_at_radius_and_elevation():
@@ -50,15 +49,6 @@ def test_drive_turns_at_waypoints_and_jitter_is_seeded():
     assert np.array_equal(a, b) and not np.allclose(a, c)
     assert np.abs(a[:, :3, 3] - c2w[:, :3, 3]).max() <= 0.2
     np.testing.assert_allclose(a[:, :3, :3], c2w[:, :3, :3])  # jitter moves, never turns
-
-
-def test_split_poses_follow_the_split():
-    c2w = torch.from_numpy(orbit([0, 0, 0], 2.0, 20.0, n=10)).float()
-    cams = Cameras.create(c2w, 10.0, 10.0, 4.0, 3.0, 8, 6)
-    ds = Dataset(Path("ds"), cams, [Path(f"{i}.png") for i in range(10)], torch.zeros(10, 6, 8, 3), splits=holdout_split(10))
-    np.testing.assert_array_equal(split_poses(ds, "test"), c2w[[0, 8]].double().numpy())
-    with pytest.raises(NerfgenError, match="no split 'val'"):
-        split_poses(ds, "val")
 
 
 def _write_camera_path(path: Path, c2w_opencv: np.ndarray, fov: list[float], **top) -> None:

@@ -12,7 +12,8 @@ import torch
 from nerfgen.cameras import Cameras, project, unproject
 from nerfgen.gt import build_scene, render_gt
 from nerfgen.gt.parse import parse_scene
-from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, FrameMaps, InstanceLabel, LidarScan
+from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, InstanceLabel
+from nerfgen.render.frame import FrameMaps, LidarScan
 
 W, H, F = 64, 48, 50.0
 CAR_SIZE = (4.0, 1.8, 1.5)  # length (x), width (y), height (z)

@@ -18,7 +18,7 @@ from nerfgen.sensors.frames import camera_mount, mount
 from nerfgen.sensors.lidar_specs import HDL64E
 
 from nerfgen.errors import NerfgenError
-from nerfgen.gt.transforms import rotation_rpy
+from nerfgen.cameras.transforms import rotation_rpy
 from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, InstanceLabel
 from nerfgen.writers.info import DatasetInfo
 from nerfgen.writers.kitti import KittiWriter, kitti_box, kitti_calib_text, kitti_label_line, occlusion_level

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nerfgen.labels.renderer import SceneInstance
+from nerfgen.render.frame import SceneInstance
 
 _UNIT_SQUARE = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])  # counter-clockwise
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nerfgen.sensors.lidar_choice import LidarChoice
+from nerfgen.sensors.lidar_specs import LidarChoice
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from nerfgen.labels.boxes import BOX_EDGES, NEAR_Z
-from nerfgen.labels.types import FrameLabels, FrameMaps
+from nerfgen.labels.types import FrameLabels
+from nerfgen.render.frame import FrameMaps
 from nerfgen.writers.encode import png_bytes, rgb_u8
 from nerfgen.writers.raw import read_raw_frame, read_raw_meta
 

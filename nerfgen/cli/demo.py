@@ -21,7 +21,7 @@ from typing import Literal
 
 import tyro
 
-from nerfgen.sensors.lidar_choice import LidarChoice
+from nerfgen.sensors.lidar_specs import LidarChoice
 
 SCENES_DIR = Path(__file__).resolve().parents[2] / "scenes"
 VISIBLE_HEIGHT_FRACTION = 1 / 15  # a placed car must look this tall (of the frame height) in some frame: 8 px of 120

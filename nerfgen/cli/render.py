@@ -20,7 +20,7 @@ from typing import Literal
 
 import tyro
 
-from nerfgen.sensors.lidar_choice import LidarChoice
+from nerfgen.sensors.lidar_specs import LidarChoice
 
 DEFAULT_OUTPUTS = "rgb,depth,normals,masks,boxes"
 

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
-from nerfgen.sensors.lidar import beam_ranges
+from nerfgen.labels.types import FrameLabels
+from nerfgen.render.frame import FrameMaps, LidarScan
+from nerfgen.render.lidar_scan import beam_ranges
 from nerfgen.sensors.lidar_specs import LidarSpec
 from nerfgen.train.metrics import depth_abs_rel, normal_angle_deg
 

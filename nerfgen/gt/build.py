@@ -11,7 +11,8 @@ from nerfgen.gt.classes import CLASS_IDS
 from nerfgen.gt.parse import load_scene_spec
 from nerfgen.gt.primitives import part_mesh
 from nerfgen.gt.spec import Material, ObjectSpec, SceneSpec
-from nerfgen.gt.transforms import apply, pose_matrix
+from nerfgen.cameras.transforms import apply
+from nerfgen.gt.transforms import pose_matrix
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,7 +1,5 @@
-"""`GTRenderer`: the exact `FrameRenderer` (see nerfgen.labels.renderer) of a ground-truth scene."""
+"""`GTRenderer`: the exact `FrameRenderer` (see nerfgen.render.frame) of a ground-truth scene."""
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -9,10 +7,9 @@ from nerfgen.cameras import Cameras
 from nerfgen.gt.build import GTScene, InstanceBox
 from nerfgen.gt.render import render_gt
 from nerfgen.gt.subset import instance_subscene
-from nerfgen.labels.types import FrameMaps, LidarScan
-
-if TYPE_CHECKING:  # a runtime import would cycle: nerfgen.sensors imports nerfgen.gt
-    from nerfgen.sensors.lidar_specs import LidarSpec
+from nerfgen.gt.lidar import lidar_scan_gt
+from nerfgen.render.frame import FrameMaps, LidarScan
+from nerfgen.sensors.lidar_specs import LidarSpec
 
 
 class GTRenderer:
@@ -43,9 +40,6 @@ class GTRenderer:
         )
 
     def render_lidar(self, spec: LidarSpec, sensor_to_world: np.ndarray) -> LidarScan:
-        # Imported here: nerfgen.sensors.lidar imports nerfgen.gt, whose __init__ imports this module.
-        from nerfgen.sensors.lidar import lidar_scan_gt
-
         return lidar_scan_gt(self.scene, spec, sensor_to_world)
 
     def _scene_of(self, only_instance: int | None) -> GTScene:

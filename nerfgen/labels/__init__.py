@@ -1,6 +1,6 @@
 """Labels derived from rendered frames: boxes, poses, masks, occlusion, correspondences.
 
-    renderer = GTRenderer(load_scene("scenes/car.yaml"))      # any FrameRenderer
+    renderer = GTRenderer(load_scene("scenes/car.yaml"))      # any nerfgen.render.frame.FrameRenderer
     maps = renderer.render(cameras, 0)                        # FrameMaps
     labels = frame_labels(renderer, cameras, 0, maps)          # FrameLabels (boxes, poses, ...)
     uv_b, valid = correspondences(cameras, 0, 1, depth_a, depth_b)
@@ -15,20 +15,15 @@ from nerfgen.labels.correspondences import (
 )
 from nerfgen.labels.frames import RenderedFrame, cameras_of, render_frames
 from nerfgen.labels.instances import crop_camera, frame_labels, frame_labels_and_alone_masks
-from nerfgen.labels.renderer import FrameRenderer, SceneInstance
 from nerfgen.labels.serialize import instance_from_json, instance_to_json, labels_from_json, labels_to_json
-from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, FrameMaps, InstanceLabel, LidarScan
+from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, InstanceLabel
 
 __all__ = [
     "BOX_CORNER_SIGNS",
     "DEPTH_TOLERANCE",
     "FrameLabels",
-    "FrameMaps",
-    "FrameRenderer",
     "InstanceLabel",
-    "LidarScan",
     "RenderedFrame",
-    "SceneInstance",
     "cameras_of",
     "correspondences",
     "correspondences_from_weights",

@@ -12,8 +12,9 @@ import numpy as np
 from nerfgen.cameras import Cameras
 from nerfgen.labels.correspondences import correspondences as dense_correspondences
 from nerfgen.labels.instances import frame_labels_and_alone_masks
-from nerfgen.labels.renderer import FrameRenderer
-from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
+from nerfgen.render.frame import FrameRenderer
+from nerfgen.labels.types import FrameLabels
+from nerfgen.render.frame import FrameMaps, LidarScan
 
 if TYPE_CHECKING:
     from nerfgen.sensors.lidar_specs import LidarSpec

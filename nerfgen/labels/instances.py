@@ -20,8 +20,9 @@ import torch
 
 from nerfgen.cameras import Cameras
 from nerfgen.labels.boxes import box_corners, box_to_world, clip_to_image, mask_bbox, projected_extent
-from nerfgen.labels.renderer import FrameRenderer, SceneInstance
-from nerfgen.labels.types import FrameLabels, FrameMaps, InstanceLabel
+from nerfgen.render.frame import FrameRenderer, SceneInstance
+from nerfgen.labels.types import FrameLabels, InstanceLabel
+from nerfgen.render.frame import FrameMaps
 
 CANVAS_MARGIN = 1.0  # frames of margin on each side of the truncation canvas (3x the frame)
 

@@ -1,8 +1,8 @@
-"""The label records every renderer produces and every writer reads.
+"""Label records: what `nerfgen.labels` derives from a renderer's frames and writers format.
 
-Renderers (ground-truth ray casting of `scenes/`, or composed radiance fields) fill
-`FrameMaps` per frame; `nerfgen.labels` derives `FrameLabels` from maps + cameras +
-instance boxes; writers (KITTI, COCO, BOP, nerfstudio, PLY) only format these records.
+Renderers fill `nerfgen.render.frame.FrameMaps` per frame; `nerfgen.labels` derives
+`FrameLabels` from maps + cameras + instance boxes; writers (KITTI, COCO, BOP,
+nerfstudio, PLY) only format these records.
 Arrays are numpy; world frame z-up, metres; cameras OpenCV (x right, y down, z forward);
 pixel (i, j) has its centre at (i+0.5, j+0.5).
 """
@@ -16,19 +16,6 @@ import numpy as np
 # (±size_x/2, ±size_y/2, ±size_z/2) with signs from bits of k: bit 0 -> x, bit 1 -> y,
 # bit 2 -> z (0 = minus, 1 = plus). So corners 0-3 are the bottom face (z = -size_z/2).
 BOX_CORNER_SIGNS = np.array([[(k >> a) & 1 for a in range(3)] for k in range(8)], dtype=np.float64) * 2.0 - 1.0
-
-
-@dataclass
-class FrameMaps:
-    """Per-pixel outputs of one rendered frame (H x W); misses have opacity 0 and depth 0."""
-
-    rgb: np.ndarray  # [H,W,3] float32 in [0,1], composited over the background
-    depth_z: np.ndarray  # [H,W] float32 metres along the optical axis, 0 = no surface
-    range: np.ndarray  # [H,W] float32 metres along the ray, 0 = no surface
-    opacity: np.ndarray  # [H,W] float32 in [0,1] (1 for every ground-truth hit)
-    normals_world: np.ndarray  # [H,W,3] float32 unit world-frame normals, 0 = no surface
-    instance: np.ndarray  # [H,W] int32, 0 = background / stuff
-    class_id: np.ndarray  # [H,W] int32, 0 = none (ids from nerfgen.gt.classes)
 
 
 @dataclass
@@ -67,16 +54,3 @@ class FrameLabels:
     distortion: str  # "none" | "opencv" | "fisheye"
     dist_coeffs: np.ndarray  # [K]
     instances: list[InstanceLabel]
-
-
-@dataclass
-class LidarScan:
-    """One LiDAR sweep: returned points only (dropped beams are counted, not stored)."""
-
-    sensor_to_world: np.ndarray  # [4,4] LiDAR frame (x forward, y left, z up) to world
-    points_sensor: np.ndarray  # [N,3] float32 metres in the LiDAR frame
-    intensity: np.ndarray  # [N] float32 in [0,1] (see nerfgen.sensors.lidar for the proxy)
-    ring: np.ndarray  # [N] int32 beam (laser) index, 0 = lowest elevation
-    instance: np.ndarray  # [N] int32, 0 = background / stuff
-    class_id: np.ndarray  # [N] int32
-    n_beams_fired: int  # rays cast in this sweep (returned + dropped)

@@ -16,12 +16,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from nerfgen.labels.types import LidarScan
+from nerfgen.render.frame import LidarScan
 from nerfgen.scene.fields import SceneField
 from nerfgen.scene.render import ComposeConfig, render_composed_rays
-from nerfgen.sensors.lidar import intensity_proxy, lidar_rays, lidar_scan
+from nerfgen.sensors.lidar import lidar_rays
+from nerfgen.render.lidar_scan import intensity_proxy, lidar_scan
 from nerfgen.sensors.lidar_specs import LidarSpec
-from nerfgen.sensors.returns import returns_from_weights
+from nerfgen.render.lidar_returns import returns_from_weights
 
 
 def render_composed_lidar(

@@ -6,7 +6,8 @@ import numpy as np
 
 from nerfgen.gt.build import InstanceBox
 from nerfgen.gt.classes import CLASS_IDS
-from nerfgen.gt.transforms import pose_matrix, rotation_rpy
+from nerfgen.cameras.transforms import rotation_rpy
+from nerfgen.gt.transforms import pose_matrix
 from nerfgen.scene.spec import Hole, PlacedObject
 
 

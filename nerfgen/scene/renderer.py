@@ -1,4 +1,4 @@
-"""`NeuralSceneRenderer`: the `FrameRenderer` (nerfgen.labels.renderer) of a composed
+"""`NeuralSceneRenderer`: the `FrameRenderer` (nerfgen.render.frame) of a composed
 radiance-field scene, so labels, correspondences and writers work unchanged.
 
 RGB is anti-aliased on silhouettes: pixels whose 3 x 3 neighbourhood holds another
@@ -21,7 +21,7 @@ from torch import Tensor
 
 from nerfgen.cameras import Cameras, generate_rays, range_to_depth_z
 from nerfgen.gt.build import InstanceBox
-from nerfgen.labels.types import FrameMaps, LidarScan
+from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.ops.packed import PackedSamples
 from nerfgen.render.supersample import any_neighbour, box_filter, subpixel_uv
 from nerfgen.render.surface_normals import surface_normals

@@ -5,7 +5,7 @@
     from nerfgen.sensors.frames import ego_poses, mount        # ego / sensor frames
     from nerfgen.sensors.rig import CameraRig, RigCamera, rig_cameras
     from nerfgen.sensors.lidar import HDL64E, lidar_rays, lidar_scan_gt
-    from nerfgen.sensors.returns import returns_from_weights   # LiDAR returns of a field
+    from nerfgen.render.lidar_returns import returns_from_weights   # LiDAR returns of a field
 
 Import from the modules: this package file stays empty so that `nerfgen.gt` (which
 builds its default rig from `trajectories`) and `nerfgen.sensors.lidar` (which casts

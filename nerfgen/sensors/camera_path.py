@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from nerfgen.cameras import Cameras, check_poses, focal_from_fov, opengl_to_opencv
-from nerfgen.data.nerfstudio import _read_json as read_json  # one JSON reader, one error style
 from nerfgen.errors import NerfgenError
+from nerfgen.json_file import read_json_object
 
 
 @dataclass
@@ -45,7 +45,7 @@ def load_camera_path(path: str | Path) -> CameraPath:
     path = Path(path)
     if not path.is_file():
         raise NerfgenError(path, "does not exist")
-    meta = read_json(path)
+    meta = read_json_object(path)
     camera_type = meta.get("camera_type", "perspective")
     if camera_type != "perspective":
         raise NerfgenError(path, f"camera_type {camera_type!r} is not supported (only 'perspective')")

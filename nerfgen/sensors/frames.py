@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nerfgen.gt.transforms import rotation_rpy
+from nerfgen.cameras.transforms import rotation_rpy
 
 # Columns: camera x (right) = ego -y, camera y (down) = ego -z, camera z (forward) = ego +x.
 FORWARD_CAMERA_TO_EGO = np.array(

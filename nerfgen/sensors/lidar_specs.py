@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from nerfgen.errors import NerfgenError
 from nerfgen.sensors.frames import mount
-from nerfgen.sensors.lidar_choice import LidarChoice
+
+LidarChoice = Literal["none", "vlp16", "hdl32e", "hdl64e"]
+"""How command lines name a LiDAR: none, or a preset (`chosen_lidar` turns it into a LidarSpec)."""
 
 KITTI_LIDAR_HEIGHT = 1.73  # m above the ground (KITTI setup)
 

@@ -1,22 +1,17 @@
 """Camera trajectories: functions returning OpenCV camera-to-world poses [N,4,4] float64.
 
 World z-up, metres. `orbit` circles a centre looking at it; `drive` follows a road
-polyline at a speed and frame rate, looking along the heading; `split_poses` replays the
-cameras of a dataset split. nerfstudio camera paths are read by
+polyline at a speed and frame rate, looking along the heading (a dataset split's own
+cameras: `Dataset.subset(split).cameras`). nerfstudio camera paths are read by
 `nerfgen.sensors.camera_path`. For a rig on a vehicle, turn a trajectory into ego poses
 with `nerfgen.sensors.frames.ego_poses`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from nerfgen.cameras import look_at
 from nerfgen.errors import NerfgenError
-
-if TYPE_CHECKING:
-    from nerfgen.data import Dataset
 
 UP = (0.0, 0.0, 1.0)
 
@@ -88,10 +83,3 @@ def drive(
     eyes = on_road + lateral_offset * left + np.array([0.0, 0.0, height])
     eyes += np.random.default_rng(seed).uniform(-jitter, jitter, eyes.shape)
     return look_at(eyes, eyes + heading, UP)
-
-
-def split_poses(dataset: Dataset, split: str) -> np.ndarray:
-    """Camera-to-world poses [n,4,4] float64 of a dataset split's frames, in split order."""
-    if split not in dataset.splits:
-        raise NerfgenError(dataset.root, f"no split {split!r} (available: {sorted(dataset.splits)})")
-    return dataset.cameras.c2w[dataset.splits[split]].double().numpy()

@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from nerfgen.errors import NerfgenError
-from nerfgen.labels.types import FrameLabels, FrameMaps, InstanceLabel, LidarScan
+from nerfgen.labels.types import FrameLabels, InstanceLabel
+from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.writers.depth_io import depth_to_u16
 from nerfgen.writers.encode import json_bytes, png_bytes, rgb_u8
 from nerfgen.writers.info import DatasetInfo

@@ -54,7 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nerfgen.labels.types import FrameLabels, FrameMaps, InstanceLabel, LidarScan
+from nerfgen.labels.types import FrameLabels, InstanceLabel
+from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.sensors.frames import FORWARD_CAMERA_TO_EGO, ground_ego_poses
 from nerfgen.writers.encode import png_bytes, rgb_u8
 from nerfgen.writers.info import DatasetInfo

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from nerfgen.errors import NerfgenError
-from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
+from nerfgen.labels.types import FrameLabels
+from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.writers.depth_io import float_map_npy
 from nerfgen.writers.encode import png_bytes, rgb_u8
 from nerfgen.writers.info import DatasetInfo

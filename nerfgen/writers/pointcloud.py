@@ -18,7 +18,7 @@ from plyfile import PlyData, PlyElement
 
 from nerfgen.atomic import atomic_write_bytes
 from nerfgen.errors import NerfgenError
-from nerfgen.labels.types import LidarScan
+from nerfgen.render.frame import LidarScan
 
 # numpy dtype -> (PCD TYPE, SIZE); also the dtypes PLY accepts.
 FIELD_TYPES = {

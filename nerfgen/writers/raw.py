@@ -44,9 +44,10 @@ from nerfgen.atomic import atomic_write_bytes
 from nerfgen.errors import NerfgenError
 from nerfgen.gt.classes import CLASS_NAMES
 from nerfgen.labels.frames import RenderedFrame
-from nerfgen.labels.renderer import SceneInstance
+from nerfgen.render.frame import SceneInstance
 from nerfgen.labels.serialize import labels_from_json, labels_to_json
-from nerfgen.labels.types import FrameLabels, FrameMaps, LidarScan
+from nerfgen.labels.types import FrameLabels
+from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.output_dir import output_dir
 from nerfgen.progress import progress_bar
 from nerfgen.sensors.lidar_specs import LidarSpec
