@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from nerfgen.cameras import Cameras
 from nerfgen.labels.correspondences import correspondences as dense_correspondences
 from nerfgen.labels.instances import frame_labels_and_alone_masks
-from nerfgen.render.frame import FrameRenderer
 from nerfgen.labels.types import FrameLabels
-from nerfgen.render.frame import FrameMaps, LidarScan
-
-if TYPE_CHECKING:
-    from nerfgen.sensors.lidar_specs import LidarSpec
+from nerfgen.render.frame import FrameMaps, FrameRenderer, LidarScan
+from nerfgen.sensors.lidar_specs import LidarSpec
 
 
 @dataclass
