@@ -81,6 +81,20 @@ def check_output(
         raise NerfgenError(out, f"--overwrite replaces only directories written by nerfgen, and this one has no {MARKER_NAME}")
 
 
+def check_output_file(out: str | Path, inputs: Iterable[str | Path] = (), overwrite: bool = False) -> None:
+    """The policy for a command whose output is one file: an existing file is replaced only
+    with `overwrite`, never when it is (or lies inside) an input; a directory never."""
+    out = Path(out)
+    target = out.resolve()
+    for given in inputs:
+        if _within(target, Path(given).resolve()):
+            raise NerfgenError(out, f"output must not be or lie inside the input {given}")
+    if out.is_dir():
+        raise NerfgenError(out, "output path is a directory; give a file name")
+    if out.exists() and not overwrite:
+        raise NerfgenError(out, "exists; pass --overwrite to replace it")
+
+
 @contextmanager
 def output_lock(out: str | Path) -> Iterator[None]:
     """Holds the exclusive lock `.OUT.lock` beside `out` for the block; fails at once with

@@ -91,3 +91,21 @@ def test_frame_index_out_of_range(run, capsys):
     toy, run_dir = run
     code, _, err = run_cli(capsys, "localize", str(run_dir), str(toy / "images/r_1.png"), "--init", "99", *FAST)
     _one_line_error(code, err, "frame 99 does not exist")
+
+
+def test_an_existing_out_file_is_kept_unless_overwrite(run, tmp_path, capsys):
+    toy, run_dir = run
+    out = tmp_path / "notes.json"
+    out.write_text("the user's own notes\n")
+    argv = ["localize", str(run_dir), str(toy / "images/r_1.png"), "--init", "1", "--out", str(out), *FAST]
+    code, _, err = run_cli(capsys, *argv)
+    _one_line_error(code, err, str(out), "exists; pass --overwrite")
+    assert out.read_text() == "the user's own notes\n"
+    code, _, err = run_cli(capsys, *argv, "--overwrite")
+    assert code == 0, err
+    assert json.loads(out.read_text())["iterations"] == 4
+    image = toy / "images/r_1.png"
+    before = image.read_bytes()
+    code, _, err = run_cli(capsys, "localize", str(run_dir), str(image), "--init", "1", "--out", str(image), "--overwrite", *FAST)
+    _one_line_error(code, err, "must not be or lie inside the input")
+    assert image.read_bytes() == before

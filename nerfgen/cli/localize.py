@@ -27,7 +27,10 @@ class LocalizeCommand:
     """fx,fy,cx,cy in pixels of IMAGE, or TRANSFORMS.json:FRAME (that frame's camera, rescaled to IMAGE);
     default: the camera of the --init frame when --init is a frame index."""
     out: Path | None = None
-    """Write the result JSON here (atomically); default: print it."""
+    """Write the result JSON here (atomically); default: print it. An existing file is
+    replaced only with --overwrite."""
+    overwrite: bool = False
+    """Replace an existing --out file."""
     config: Annotated[LocalizeConfig, tyro.conf.OmitArgPrefixes] = dc_field(default_factory=LocalizeConfig)
 
 
@@ -37,10 +40,13 @@ def run_localize(cmd: tyro.conf.OmitArgPrefixes[LocalizeCommand]) -> None:
 
     from nerfgen.atomic import atomic_write_bytes
     from nerfgen.errors import NerfgenError
+    from nerfgen.output_dir import check_output_file
     from nerfgen.pose import localize
     from nerfgen.pose.inputs import dataset_cameras, frame_camera, parse_intrinsics, query_camera, read_pose, read_query_image
     from nerfgen.train import load_trained
 
+    if cmd.out is not None:
+        check_output_file(cmd.out, (cmd.run, cmd.image), cmd.overwrite)
     frame = int(cmd.init) if cmd.init.strip().lstrip("-").isdigit() else None
     intrinsics = None
     if cmd.intrinsics is not None and ":" in cmd.intrinsics:
@@ -69,8 +75,5 @@ def run_localize(cmd: tyro.conf.OmitArgPrefixes[LocalizeCommand]) -> None:
     if cmd.out is None:
         print(text, end="")
         return
-    try:
-        atomic_write_bytes(cmd.out, text.encode())
-    except OSError as e:
-        raise NerfgenError(cmd.out, f"cannot write ({e.strerror or e})") from None
+    atomic_write_bytes(cmd.out, text.encode())
     print(f"pose after {result.iterations} iterations ({result.seconds:.1f} s, loss {result.final_loss:.5f}) -> {cmd.out}")
