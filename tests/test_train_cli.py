@@ -51,7 +51,7 @@ def test_train_eval_view(toy, tmp_path, capsys):
     views = tmp_path / "orbit"
     code, out, err = run_cli(capsys, "view", str(run), "--orbit", "3", "--out", str(views))
     assert code == 0, err
-    assert sorted(p.name for p in views.iterdir()) == ["frame_0000.png", "frame_0001.png", "frame_0002.png", "orbit.gif"]
+    assert sorted(p.name for p in views.iterdir()) == [".nerfgen-output", "frame_0000.png", "frame_0001.png", "frame_0002.png", "orbit.gif"]
 
 
 def test_resume_flag_continues_the_run(toy, tmp_path, capsys):

@@ -25,6 +25,8 @@ class TrainCommand:
     """Train on images downsampled by this integer factor."""
     resume: bool = False
     """Continue from the newest checkpoint in --out instead of starting over."""
+    overwrite: bool = False
+    """Replace the run in --out (only a directory nerfgen wrote); it stays whole until the new run completes."""
     preset: PresetName = "object"
     """Set-up for the kind of scene (nerfgen.train.presets): "object" (the defaults, fastest),
     "room" (16 levels up to 2048 cells, finer steps: centimetre detail in a box metres wide,
@@ -44,5 +46,8 @@ def run_train(cmd: tyro.conf.OmitArgPrefixes[TrainCommand]) -> None:
     from nerfgen.train.presets import preset
 
     configs = preset(cmd.preset, train=cmd.train, field=cmd.field, render=cmd.render)
-    trained = train_field(cmd.data, cmd.out, downscale=cmd.downscale, grid=cmd.grid, aabb=cmd.aabb, resume=cmd.resume, **configs)
+    trained = train_field(
+        cmd.data, cmd.out, downscale=cmd.downscale, grid=cmd.grid, aabb=cmd.aabb, resume=cmd.resume,
+        overwrite=cmd.overwrite, **configs,
+    )
     print(f"trained {trained.step} steps -> {trained.checkpoint}")

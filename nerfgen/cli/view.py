@@ -21,6 +21,8 @@ class ViewCommand:
     """CPU threads for torch ops (see `nerfgen train --help`)."""
     data: Path | None = None
     """Dataset whose cameras set distance, elevation and intrinsics; default: the training data."""
+    overwrite: bool = False
+    """Replace --out if an earlier nerfgen command wrote it (other non-empty directories are refused)."""
 
 
 def run_view(cmd: tyro.conf.OmitArgPrefixes[ViewCommand]) -> None:
@@ -35,5 +37,6 @@ def run_view(cmd: tyro.conf.OmitArgPrefixes[ViewCommand]) -> None:
     trained = load_trained(cmd.run)
     data = cmd.data if cmd.data is not None else Path(trained.config.data)
     dataset = load_dataset(data, downscale=trained.config.downscale)
-    gif = render_orbit(trained, dataset.cameras, cmd.orbit, cmd.out, background=trained.config.train.eval_background)
+    background = trained.config.train.eval_background
+    gif = render_orbit(trained, dataset.cameras, cmd.orbit, cmd.out, background=background, overwrite=cmd.overwrite)
     print(f"wrote {cmd.orbit} views and {gif}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
+import torch
 from safetensors.torch import load as load_safetensors, save as save_safetensors  # tensors only: never runs code
 from torch import Tensor
 
@@ -52,3 +53,15 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Tensor], dict[str, Any]
 def take_prefixed(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
     """The entries under `prefix.` with the prefix removed."""
     return {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+def check_finite(path: str | Path, tensors: dict[str, Tensor], infinity_allowed: Iterable[str] = ()) -> None:
+    """Raises a NerfgenError naming `path` and the tensor when a floating-point tensor holds
+    NaN, or +-inf outside the names in `infinity_allowed` (NaN is refused everywhere)."""
+    allowed = set(infinity_allowed)
+    for name, tensor in tensors.items():
+        if not tensor.is_floating_point():
+            continue
+        bad = torch.isnan(tensor) if name in allowed else ~torch.isfinite(tensor)
+        if bool(bad.any()):
+            raise NerfgenError(path, f"checkpoint holds non-finite values (NaN or inf) in {name}: refusing to load it")

@@ -51,6 +51,16 @@ class NGPFieldConfig:
     """Add a predicted-normal head, regularised toward the density-gradient normals (smoother on
     long runs; on short CPU runs the gradient normals are more accurate, hence off)."""
 
+    def n_parameters(self) -> int:
+        """Trainable parameters of the field this config builds (without allocating it)."""
+        n_enc = self.n_levels * self.features_per_level
+        n = self.n_levels * (1 << self.log2_hashmap_size) * self.features_per_level
+        n += _mlp_parameters(n_enc, self.hidden_dim, self.density_layers, 1 + self.geo_feature_dim)
+        n += _mlp_parameters(self.sh_degree**2 + self.geo_feature_dim, self.hidden_dim, self.color_layers, 3)
+        if self.predicted_normals:
+            n += _mlp_parameters(n_enc + self.geo_feature_dim, self.hidden_dim, 1, 3)
+        return n
+
     def hash_config(self) -> HashEncodingConfig:
         per_level_scale = math.exp(math.log(self.max_resolution / self.base_resolution) / max(self.n_levels - 1, 1))
         return HashEncodingConfig(
@@ -76,29 +86,51 @@ class _TruncExp(torch.autograd.Function):
         return grad * torch.exp(x.clamp(max=15.0))
 
 
-def _mlp(n_in: int, hidden: int, n_hidden_layers: int, n_out: int) -> nn.Sequential:
+def _mlp_parameters(n_in: int, hidden: int, n_hidden_layers: int, n_out: int) -> int:
+    """Weights and biases of `_mlp(n_in, hidden, n_hidden_layers, n_out)`."""
+    widths = [n_in] + [hidden] * n_hidden_layers + [n_out]
+    return sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+
+
+def _linear(n_in: int, n_out: int, generator: torch.Generator | None) -> nn.Linear:
+    """nn.Linear with its default initialisation drawn from `generator` (global RNG if None)."""
+    if generator is None:
+        return nn.Linear(n_in, n_out)
+    layer = torch.nn.utils.skip_init(nn.Linear, n_in, n_out)  # allocated, not drawn from the global RNG
+    with torch.no_grad():
+        nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+        bound = 1.0 / math.sqrt(n_in)
+        nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+    return layer
+
+
+def _mlp(n_in: int, hidden: int, n_hidden_layers: int, n_out: int, generator: torch.Generator | None) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(n_hidden_layers):
-        layers += [nn.Linear(n_in if i == 0 else hidden, hidden), nn.ReLU(inplace=True)]
-    layers.append(nn.Linear(hidden if n_hidden_layers else n_in, n_out))
+        layers += [_linear(n_in if i == 0 else hidden, hidden, generator), nn.ReLU(inplace=True)]
+    layers.append(_linear(hidden if n_hidden_layers else n_in, n_out, generator))
     return nn.Sequential(*layers)
 
 
 class NGPField(nn.Module):
-    """The radiance field of one scene or object, inside `aabb` [2,3] (world metres)."""
+    """The radiance field of one scene or object, inside `aabb` [2,3] (world metres).
 
-    def __init__(self, config: NGPFieldConfig, aabb: Tensor):
+    Its initial weights are drawn from `generator` (the global RNG if None), so a
+    seeded generator gives the same field without touching the global RNG."""
+
+    def __init__(self, config: NGPFieldConfig, aabb: Tensor, generator: torch.Generator | None = None):
         super().__init__()
         self.config = config
         self.register_buffer("aabb", torch.as_tensor(aabb, dtype=torch.float32).reshape(2, 3).clone())
-        self.encoding = HashEncoding(config.hash_config())
+        hash_seed = None if generator is None else int(torch.randint(1 << 62, (), generator=generator))
+        self.encoding = HashEncoding(config.hash_config(), seed=hash_seed)
         n_enc = config.n_levels * config.features_per_level
-        c = config
-        self.density_mlp = _mlp(n_enc, c.hidden_dim, c.density_layers, 1 + c.geo_feature_dim)
-        self.color_mlp = _mlp(c.sh_degree**2 + c.geo_feature_dim, c.hidden_dim, c.color_layers, 3)
+        c, g = config, generator
+        self.density_mlp = _mlp(n_enc, c.hidden_dim, c.density_layers, 1 + c.geo_feature_dim, g)
+        self.color_mlp = _mlp(c.sh_degree**2 + c.geo_feature_dim, c.hidden_dim, c.color_layers, 3, g)
         # The head sees the hash features too (nerfstudio gives it the position): geo
         # features alone are shaped by colour and carry too little of the geometry.
-        self.normal_head = _mlp(n_enc + c.geo_feature_dim, c.hidden_dim, 1, 3) if c.predicted_normals else None
+        self.normal_head = _mlp(n_enc + c.geo_feature_dim, c.hidden_dim, 1, 3, g) if c.predicted_normals else None
 
     def _geometry(self, positions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """positions [N,3] -> density [N], hash features [N,L*F], geo features [N,G]."""

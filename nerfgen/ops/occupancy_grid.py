@@ -59,13 +59,15 @@ class OccupancyGrid(torch.nn.Module):
         warmup_steps: int = 256,
         n: int = 16,
         chunk: int = 1 << 20,
+        generator: torch.Generator | None = None,
     ) -> None:
         """Refreshes occs and binaries every n steps (Instant-NGP's rule).
 
         During warm-up every cell is evaluated, afterwards a uniform random quarter of the
         cells plus every currently occupied cell, each at one jittered point. Evaluated
         cells become max(occs * ema_decay, new); a cell is occupied when its value exceeds
-        min(mean(occs), occ_thre). Deterministic given torch's RNG state.
+        min(mean(occs), occ_thre). Deterministic given the state of `generator` (the
+        global RNG when None).
         """
         if step % n != 0:
             return
@@ -75,11 +77,11 @@ class OccupancyGrid(torch.nn.Module):
             if step < warmup_steps:
                 cell_ids = torch.arange(n_cells, device=device)
             else:
-                uniform = torch.randint(n_cells, (n_cells // 4,), device=device)
+                uniform = torch.randint(n_cells, (n_cells // 4,), device=device, generator=generator)
                 occupied = self.binaries[level].reshape(-1).nonzero()[:, 0]
                 # unique: a cell drawn twice must not be written twice (racy scatter)
                 cell_ids = torch.unique(torch.cat([uniform, occupied]))
-            points = self.cell_points(level, cell_ids, torch.rand(cell_ids.shape[0], 3, device=device))
+            points = self.cell_points(level, cell_ids, torch.rand(cell_ids.shape[0], 3, device=device, generator=generator))
             new = torch.cat([density_fn(p).reshape(-1) for p in points.split(chunk)]).float()
             self.occs[level, cell_ids] = torch.maximum(self.occs[level, cell_ids] * ema_decay, new)
         threshold = torch.clamp(self.occs.mean(), max=occ_thre)

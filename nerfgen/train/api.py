@@ -3,30 +3,22 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
+from functools import partial
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from nerfgen.atomic import atomic_write_bytes
-from nerfgen.data import load_dataset
+from nerfgen.data import Dataset, load_dataset
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.ngp import NGPFieldConfig
+from nerfgen.output_dir import MARKER_NAME, check_output, is_nerfgen_output, output_dir, output_lock, write_marker
 from nerfgen.render.volume import RenderConfig
-from nerfgen.train.config import GridConfig, RunConfig, TrainConfig
+from nerfgen.train.config import GridConfig, RunConfig, TrainConfig, check_ranges
 from nerfgen.train.data import capture_background, scene_aabb
-from nerfgen.train.run import CHECKPOINT_DIR, TrainedField, latest_checkpoint, load_trained
+from nerfgen.train.run import TrainedField, list_checkpoints, load_trained
 from nerfgen.train.trainer import Trainer
-
-
-def _check_writable(out: Path) -> None:
-    """Fails before any work when the run directory cannot be created or written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=out).close()
-    except OSError as e:
-        raise NerfgenError(out, f"cannot write run directory ({e.strerror or e})") from None
 
 
 def train_field(
@@ -39,34 +31,126 @@ def train_field(
     render: RenderConfig = RenderConfig(),
     aabb: tuple[float, float, float, float, float, float] | None = None,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> TrainedField:
     """Trains a field on the "train" frames of the dataset at `data` into run directory `out`.
 
-    Without `resume` an existing run in `out` is replaced; with it, training continues
-    from its newest checkpoint (field, grid and render configs must match).
+    `out` follows nerfgen.output_dir's policy, one writer at a time:
+    - absent or empty: trained in place, so checkpoints appear as training goes and a
+      killed run can be resumed; a run that fails before its first checkpoint leaves
+      nothing behind.
+    - `resume`: continues the nerfgen run in `out` from its newest checkpoint (field,
+      grid and render configs and the scene box must match), from the start if it has
+      none yet.
+    - `overwrite`: a run (any nerfgen output) in `out` is replaced, by a new run trained
+      beside it that takes its place only when complete: until then the old run is whole.
+    - anything else in `out` is refused before any work, as is a `data` that contains,
+      is or lies inside `out`.
     """
-    out = Path(out)
+    out, data = Path(out), Path(data)
+    if resume and overwrite:
+        raise NerfgenError(None, "--resume continues a run and --overwrite replaces it: pass one of them")
+    if resume:
+        _check_resumable(out, data)
+    else:
+        check_output(out, (data,), overwrite=overwrite, resumable=True)
     torch.set_num_threads(train.threads)
-    _check_writable(out)
-    resume_from = latest_checkpoint(out) if resume else None
+    prepare = partial(_prepare, data, downscale, train, field, grid, render, aabb)
+    # The lock comes before the dataset is loaded: a second writer fails at once.
+    if resume:
+        with output_lock(out):
+            _check_resumable(out, data)
+            dataset, config = prepare()
+            _resume_in_place(config, dataset, out)
+    elif overwrite and _holds_files(out):
+        with output_dir(out, "train", inputs=(data,), overwrite=True) as work:
+            dataset, config = prepare()
+            _write_config(work, config)
+            Trainer(config, dataset, work).fit()
+    else:
+        with output_lock(out):
+            check_output(out, (data,), resumable=True)  # another writer may have filled it meanwhile
+            dataset, config = prepare()
+            _train_in_place(config, dataset, out)
+    return load_trained(out)
+
+
+def _prepare(
+    data: Path, downscale: int, train: TrainConfig, field: NGPFieldConfig, grid: GridConfig,
+    render: RenderConfig, aabb: tuple[float, float, float, float, float, float] | None,
+) -> tuple[Dataset, RunConfig]:
+    """The dataset and the run's config, validated before any file is written."""
     dataset = load_dataset(data, downscale=downscale, background=(0.0, 0.0, 0.0))
     if len(dataset) == 0:
         raise NerfgenError(data, "dataset has no frames")
     if train.background is None:
         train = replace(train, background=capture_background(dataset))
     config = RunConfig(
-        data=str(Path(data).resolve()), downscale=downscale, aabb=aabb or scene_aabb(dataset),
+        data=str(data.resolve()), downscale=downscale, aabb=aabb or scene_aabb(dataset),
         field=field, grid=grid, render=render, train=train,
     )  # fmt: skip
-    if resume_from is None:
-        # A new run replaces the old one: stale checkpoints with higher step numbers
-        # would otherwise look like the newest.
-        shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
-        shutil.rmtree(out / "eval", ignore_errors=True)
-        (out / "eval.json").unlink(missing_ok=True)
-    atomic_write_bytes(out / "config.json", (json.dumps(config.to_json(), indent=2) + "\n").encode())
+    try:
+        check_ranges(config)
+    except ValueError as e:
+        raise NerfgenError(None, f"invalid training configuration: {e}") from None
+    return dataset, config
+
+
+def _holds_files(out: Path) -> bool:
+    return out.is_dir() and any(out.iterdir())
+
+
+def _check_resumable(out: Path, data: Path) -> None:
+    """--resume keeps what is in `out`, so of check_output's rules only the one on inputs
+    applies; `out` must be a nerfgen run."""
+    target, source = out.resolve(), data.resolve()
+    if target == source or source in target.parents or target in source.parents:
+        raise NerfgenError(out, f"output must not be, contain or lie inside the input {data}")
+    if not out.is_dir() or not any(out.iterdir()):
+        raise NerfgenError(out, "nothing to resume here: train without --resume to start a run")
+    if not is_nerfgen_output(out) and not list_checkpoints(out):
+        raise NerfgenError(out, f"cannot resume: not a nerfgen run (no {MARKER_NAME}, no checkpoints)")
+
+
+def _write_config(run_dir: Path, config: RunConfig) -> None:
+    atomic_write_bytes(run_dir / "config.json", (json.dumps(config.to_json(), indent=2) + "\n").encode())
+
+
+def _resume_in_place(config: RunConfig, dataset: Dataset, out: Path) -> None:
     trainer = Trainer(config, dataset, out)
-    if resume_from is not None:
-        trainer.resume(resume_from)
+    checkpoints = list_checkpoints(out)
+    if checkpoints:
+        trainer.resume(checkpoints[-1])
+    write_marker(out, "train")
+    _write_config(out, config)
     trainer.fit()
-    return load_trained(out)
+
+
+def _train_in_place(config: RunConfig, dataset: Dataset, out: Path) -> None:
+    """Trains into the absent or empty `out`; a failure before the first checkpoint
+    removes what this run wrote (and `out`, if this run made it)."""
+    made_out = not out.exists()
+    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise NerfgenError(out, f"cannot write run directory ({e.strerror or e})") from None
+        write_marker(out, "train")
+        _write_config(out, config)
+        Trainer(config, dataset, out).fit()
+    except BaseException:
+        if not list_checkpoints(out):
+            _remove_run(out, made_out)
+        raise
+
+
+def _remove_run(out: Path, made_out: bool) -> None:
+    """Removes `out` (made by this run), or only its contents: `out` was empty under the lock."""
+    if made_out:
+        shutil.rmtree(out, ignore_errors=True)
+        return
+    for child in out.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field as dc_field
 from typing import Any
 
 from nerfgen.fields.ngp import NGPFieldConfig
+from nerfgen.fields.sh import MAX_SH_DEGREE
 from nerfgen.render.volume import RenderConfig
 
 
@@ -25,6 +27,10 @@ class GridConfig:
     """Steps during which every cell is re-evaluated on each update."""
     update_every: int = 8
     """Update the grid every this many steps."""
+
+    def n_bytes(self) -> int:
+        """Memory of the grid's cells: a float32 running density and a bool per cell."""
+        return self.levels * self.resolution**3 * 5
 
 
 @dataclass(frozen=True)
@@ -99,8 +105,80 @@ class RunConfig:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> RunConfig:
-        """Strict: unknown or missing keys raise TypeError/KeyError (callers name the file)."""
+        """Strict: unknown or missing keys raise TypeError/KeyError, values outside their
+        ranges ValueError (check_ranges), before anything is allocated (callers name the file)."""
         sub = {"field": NGPFieldConfig, "grid": GridConfig, "render": RenderConfig, "train": TrainConfig}
         kwargs = {k: (sub[k](**v) if k in sub else v) for k, v in d.items()}
         kwargs["aabb"] = tuple(float(x) for x in kwargs["aabb"])
-        return cls(**kwargs)
+        config = cls(**kwargs)
+        check_ranges(config)
+        return config
+
+
+_MANY = 1 << 62
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "downscale": (1, 1 << 16),
+    "field.n_levels": (1, 32),
+    "field.features_per_level": (1, 8),
+    "field.log2_hashmap_size": (4, 24),
+    "field.base_resolution": (1, 1 << 16),
+    "field.max_resolution": (1, 1 << 16),
+    "field.hidden_dim": (1, 1024),
+    "field.density_layers": (0, 16),
+    "field.color_layers": (0, 16),
+    "field.geo_feature_dim": (0, 1024),
+    "field.sh_degree": (1, MAX_SH_DEGREE),
+    "grid.resolution": (1, 1024),
+    "grid.levels": (1, 16),
+    "grid.warmup_steps": (0, _MANY),
+    "grid.update_every": (1, _MANY),
+    "render.steps_per_diagonal": (1, 1 << 20),
+    "train.max_steps": (0, _MANY),
+    "train.seed": (0, (1 << 63) - 1),
+    "train.samples_per_step": (1, 1 << 30),
+    "train.initial_rays": (1, 1 << 24),
+    "train.max_rays": (1, 1 << 24),
+    "train.checkpoint_every": (1, _MANY),
+    "train.keep_checkpoints": (1, 1 << 20),
+    "train.holdout_every": (0, _MANY),
+    "train.threads": (1, 1 << 12),
+}
+"""Allowed [min, max] of every integer setting, by its dotted key."""
+
+MAX_MODEL_BYTES = 4 << 30
+"""Largest field + occupancy grid accepted (float32 parameters and grid cells); training
+needs about four times this for gradients and Adam's two moments."""
+
+
+def check_ranges(config: RunConfig) -> None:
+    """Raises ValueError naming the first key whose value is of the wrong kind or out of
+    range, or the keys whose sizes make the model too large to allocate."""
+    values = _flatten(dataclasses.asdict(config))
+    for key, (low, high) in INT_RANGES.items():
+        value = values[key]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{key} = {value!r} is not an integer")
+        if not low <= value <= high:
+            raise ValueError(f"{key} = {value} is outside [{low}, {high}]")
+    for key, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{key} = {value} is not finite")
+    lo, hi = config.aabb[:3], config.aabb[3:]
+    if not all(math.isfinite(v) for v in config.aabb) or not all(a < b for a, b in zip(lo, hi)):
+        raise ValueError(f"aabb = {list(config.aabb)} is not a box (min x y z < max x y z, finite)")
+    model_bytes = 4 * config.field.n_parameters() + config.grid.n_bytes()
+    if model_bytes > MAX_MODEL_BYTES:
+        raise ValueError(
+            f"field.n_levels, field.log2_hashmap_size, field.features_per_level, field.hidden_dim, grid.levels and "
+            f"grid.resolution give a {model_bytes / 2**30:.1f} GiB model, over the {MAX_MODEL_BYTES >> 30} GiB limit"
+        )
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            flat |= _flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

@@ -16,9 +16,10 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from nerfgen.atomic import atomic_output_dir, atomic_write_bytes
+from nerfgen.atomic import atomic_write_bytes
 from nerfgen.data import Dataset
 from nerfgen.errors import NerfgenError
+from nerfgen.output_dir import output_dir
 from nerfgen.render.image import ImageOutput, render_image
 from nerfgen.train.data import split_indices
 from nerfgen.train.metrics import depth_abs_rel, normal_angle_deg, psnr, ssim
@@ -86,13 +87,15 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path)
 
     Normal errors come in two kinds: `normal_*` for the field's own normals (density
     gradient, or the predicted head) and `surface_normal_*` for normals of the rendered
-    surface (nerfgen.render.surface_normals)."""
+    surface (nerfgen.render.surface_normals). out_dir/eval is replaced only when it is
+    nerfgen's own (an earlier evaluation's)."""
     frames = split_indices(dataset, split, trained.config.train.holdout_every)
     gt_normals = ground_truth_normals(dataset, frames)
     want_normals = gt_normals is not None or trained.field.normal_head is not None
     views: list[dict] = []
     all_angles: dict[str, list[Tensor]] = {}
-    with atomic_output_dir(out_dir / "eval") as image_dir:
+    inputs = (trained.checkpoint, dataset.root)
+    with output_dir(out_dir / "eval", "eval", inputs, overwrite=True) as image_dir:  # the run's own eval images
         for k, i in enumerate(frames.tolist()):
             render = render_image(
                 trained.field, trained.grid, dataset.cameras, i, trained.config.render,

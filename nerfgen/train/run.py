@@ -1,7 +1,9 @@
 """A run directory: config.json + checkpoints/step-NNNNNN.safetensors; loading trained fields.
 
+    RUN/.nerfgen-output                  marks the directory as nerfgen's (nerfgen.output_dir)
     RUN/config.json                      the RunConfig (human-readable copy)
-    RUN/checkpoints/step-000500.safetensors   field, occupancy grid, optimiser, RNG + config
+    RUN/checkpoints/step-000500.safetensors   field, occupancy grid, optimiser, RNG, step + config
+    RUN/timing.json                      wall-clock training seconds and rays/s (never in a checkpoint)
     RUN/eval.json, RUN/eval/             written by `nerfgen eval`
 
 Every checkpoint carries its own config, so one file is enough to rebuild the field.
@@ -16,12 +18,13 @@ import torch
 from torch import nn
 
 from nerfgen.errors import NerfgenError
-from nerfgen.fields.checkpoint import read_checkpoint, take_prefixed
+from nerfgen.fields.checkpoint import check_finite, read_checkpoint, take_prefixed
 from nerfgen.fields.ngp import NGPField
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.train.config import RunConfig
 
 CHECKPOINT_DIR = "checkpoints"
+TIMING_FILE = "timing.json"
 _CHECKPOINT_NAME = re.compile(r"step-(\d+)\.safetensors")
 
 
@@ -49,10 +52,11 @@ def latest_checkpoint(run_dir: str | Path) -> Path:
     return found[-1]
 
 
-def build_model(config: RunConfig) -> tuple[NGPField, OccupancyGrid]:
-    """A fresh field and occupancy grid for `config` (initialised from the global RNG)."""
+def build_model(config: RunConfig, generator: torch.Generator | None = None) -> tuple[NGPField, OccupancyGrid]:
+    """A fresh field and occupancy grid for `config`, the field's weights drawn from
+    `generator` (the global RNG if None)."""
     aabb = torch.tensor(config.aabb, dtype=torch.float32)
-    field = NGPField(config.field, aabb.reshape(2, 3))
+    field = NGPField(config.field, aabb.reshape(2, 3), generator)
     grid = OccupancyGrid(aabb, resolution=config.grid.resolution, levels=config.grid.levels)
     return field, grid
 
@@ -84,12 +88,24 @@ def parse_config(meta: dict, path: Path) -> RunConfig:
         raise NerfgenError(path, f"invalid config in checkpoint ({type(e).__name__}: {e})") from None
 
 
+# A density past float32's range is a legitimately occupied cell, not a broken one.
+_INFINITY_ALLOWED = ("grid.occs",)
+
+
+def read_run_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict, RunConfig]:
+    """(tensors, metadata, config) of a checkpoint, refused with one line naming `path`
+    when it is unreadable, its config is invalid or out of range, or a tensor is NaN/inf."""
+    tensors, meta = read_checkpoint(path)
+    config = parse_config(meta, path)
+    check_finite(path, tensors, _INFINITY_ALLOWED)
+    return tensors, meta, config
+
+
 def load_trained(run_or_checkpoint: str | Path) -> TrainedField:
     """Loads the newest checkpoint of a run (or the given checkpoint file) for rendering."""
     path = latest_checkpoint(run_or_checkpoint)
-    tensors, meta = read_checkpoint(path)
-    config = parse_config(meta, path)
-    field, grid = build_model(config)
+    tensors, meta, config = read_run_checkpoint(path)
+    field, grid = build_model(config, torch.Generator())  # initial weights are overwritten: keep the global RNG as it is
     load_state(field, take_prefixed(tensors, "field"), path, "field")
     load_state(grid, take_prefixed(tensors, "grid"), path, "occupancy grid")
     field.eval()

@@ -1,13 +1,22 @@
 """The training loop: random rays -> render -> photometric loss -> Adam, with the
 occupancy grid kept up to date, a dynamic ray batch, checkpoints and exact resume.
 
-Same seed and same number of steps give the same weights on CPU (all randomness comes
-from one torch.Generator whose state is checkpointed; the kernels are deterministic).
-A `seconds` budget makes the learning-rate schedule follow wall time instead, which is
-faster to converge under a deadline but no longer bit-reproducible.
+Same seed and same number of steps give the same weights on CPU: every random draw
+(field initialisation, occupancy-grid probes, ray batches, backgrounds) comes from one
+torch.Generator, and the kernels are deterministic. A checkpoint holds everything the
+next step depends on (weights, grid, Adam moments and step counts, generator state,
+step, ray batch size), so a run resumed from it is bit for bit the uninterrupted run,
+and two identical runs write byte-identical checkpoints. Wall-clock values never enter
+a checkpoint: they go to the run's timing.json.
+
+A `seconds` budget makes the learning-rate schedule and the stopping point follow wall
+time instead, which converges faster under a deadline but is not reproducible, resumed
+or not; the training seconds already spent, which a resume needs, are kept in
+timing.json, for the step of each checkpoint.
 """
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -15,14 +24,15 @@ from pathlib import Path
 
 import torch
 
+from nerfgen.atomic import atomic_write_bytes
 from nerfgen.data import Dataset
 from nerfgen.errors import NerfgenError
-from nerfgen.fields.checkpoint import read_checkpoint, take_prefixed, write_checkpoint
+from nerfgen.fields.checkpoint import take_prefixed, write_checkpoint
 from nerfgen.render.depth_loss import surface_opacity_loss
 from nerfgen.render.volume import render_rays, step_size
 from nerfgen.train.config import RunConfig
 from nerfgen.train.data import ray_table, split_indices
-from nerfgen.train.run import build_model, checkpoint_path, list_checkpoints, load_state, parse_config
+from nerfgen.train.run import TIMING_FILE, build_model, checkpoint_path, list_checkpoints, load_state, read_run_checkpoint
 
 
 @dataclass
@@ -40,9 +50,8 @@ class Trainer:
         self.config = config
         self.out = Path(out)
         train = config.train
-        torch.manual_seed(train.seed)
         self.generator = torch.Generator().manual_seed(train.seed)
-        self.field, self.grid = build_model(config)
+        self.field, self.grid = build_model(config, self.generator)
         self.rays = ray_table(dataset, split_indices(dataset, "train", train.holdout_every))
         mlp_params = [p for name, p in self.field.named_parameters() if not name.startswith("encoding.")]
         self.optimizer = torch.optim.Adam(
@@ -58,6 +67,8 @@ class Trainer:
         self.step = 0
         self.n_rays = train.initial_rays
         self.elapsed = 0.0  # training seconds so far, across resumes
+        self._process_rays = 0  # rays trained by this process, for the rays/s in timing.json
+        self._process_seconds = 0.0
         self._step_size = step_size(config.render, self.grid.aabb)
         # Cells holding a known surface point stay occupied: the grid probes one random
         # point per cell, which rarely lands on a thin structure, and a cell marked empty
@@ -96,7 +107,7 @@ class Trainer:
         self.field.train()
         self.grid.update(
             self.step, self._occupancy, occ_thre=grid_cfg.occ_threshold, ema_decay=grid_cfg.ema_decay,
-            warmup_steps=grid_cfg.warmup_steps, n=grid_cfg.update_every,
+            warmup_steps=grid_cfg.warmup_steps, n=grid_cfg.update_every, generator=self.generator,
         )
         if self.surface_cells is not None:
             self.grid.binaries |= self.surface_cells
@@ -137,7 +148,10 @@ class Trainer:
         scale = train.samples_per_step / max(out.n_samples, 1)
         self.n_rays = int(min(max(self.n_rays * scale, 256), train.max_rays))
         mse_value = mse.item()
-        self.elapsed += time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        self.elapsed += seconds
+        self._process_seconds += seconds
+        self._process_rays += len(idx)
         return StepStats(loss.item(), -10.0 * math.log10(max(mse_value, 1e-10)), len(idx), out.n_samples)
 
     # -- the loop -----------------------------------------------------------------------
@@ -161,32 +175,45 @@ class Trainer:
 
     # -- checkpoints ----------------------------------------------------------------------
 
-    def save(self) -> Path:
+    def _training_state(self) -> dict[str, torch.Tensor]:
         tensors = {f"field.{k}": v for k, v in self.field.state_dict().items()}
         tensors |= {f"grid.{k}": v for k, v in self.grid.state_dict().items()}
         for i, state in self.optimizer.state_dict()["state"].items():
             tensors |= {f"optimizer.{i}.{k}": v for k, v in state.items()}
         tensors["rng"] = self.generator.get_state()
-        meta = {
-            "config": self.config.to_json(),
-            "step": self.step,
-            "n_rays": self.n_rays,
-            "elapsed": self.elapsed,
-        }
+        return tensors
+
+    def save(self) -> Path:
+        """Writes the checkpoint of this step, then deletes the oldest beyond
+        keep_checkpoints: a kill at any moment leaves at least one complete checkpoint."""
         path = checkpoint_path(self.out, self.step)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise NerfgenError(path.parent, f"cannot write checkpoints ({e.strerror or e})") from None
-        write_checkpoint(path, tensors, meta)
+        # Timing first: every complete checkpoint has its training seconds recorded.
+        self._write_timing()
+        meta = {"config": self.config.to_json(), "step": self.step, "n_rays": self.n_rays}
+        write_checkpoint(path, self._training_state(), meta)
         for old in list_checkpoints(self.out)[: -self.config.train.keep_checkpoints]:
             old.unlink(missing_ok=True)
         return path
 
+    def _write_timing(self) -> None:
+        """RUN/timing.json: training seconds at the step of each kept checkpoint (what a
+        resume under a time budget continues from) and this process's rays per second."""
+        seconds_at_step = _read_seconds_at_step(self.out) | {self.step: self.elapsed}
+        kept = sorted(seconds_at_step)[-self.config.train.keep_checkpoints :]
+        timing = {
+            "seconds_at_step": {str(step): seconds_at_step[step] for step in kept},
+            "rays_per_second": self._process_rays / max(self._process_seconds, 1e-9),
+        }
+        atomic_write_bytes(self.out / TIMING_FILE, (json.dumps(timing, indent=2) + "\n").encode())
+
     def resume(self, path: Path) -> None:
-        """Restores field, grid, optimiser, RNG and counters from a checkpoint."""
-        tensors, meta = read_checkpoint(path)
-        saved = parse_config(meta, path)
+        """Restores field, grid, optimiser, RNG and counters from a checkpoint, and the
+        training seconds spent until then from timing.json."""
+        tensors, meta, saved = read_run_checkpoint(path)
         if (saved.field, saved.grid, saved.render, saved.aabb) != (
             self.config.field, self.config.grid, self.config.render, self.config.aabb,
         ):
@@ -202,6 +229,18 @@ class Trainer:
         try:
             self.optimizer.load_state_dict(optim_state)
             self.generator.set_state(tensors["rng"])
-            self.step, self.n_rays, self.elapsed = int(meta["step"]), int(meta["n_rays"]), float(meta["elapsed"])
+            self.step, self.n_rays = int(meta["step"]), int(meta["n_rays"])
         except (KeyError, ValueError, RuntimeError) as e:
             raise NerfgenError(path, f"checkpoint has no usable training state ({type(e).__name__}: {e})") from None
+        # Without a record (timing.json deleted) a time budget starts over.
+        self.elapsed = _read_seconds_at_step(self.out).get(self.step, 0.0)
+
+
+def _read_seconds_at_step(run_dir: Path) -> dict[int, float]:
+    """The `seconds_at_step` of RUN/timing.json; empty when it is missing or unreadable
+    (timings are informative, and only a time budget needs them)."""
+    try:
+        recorded = json.loads((run_dir / TIMING_FILE).read_text())["seconds_at_step"]
+        return {int(step): float(seconds) for step, seconds in recorded.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
