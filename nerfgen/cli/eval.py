@@ -16,9 +16,13 @@ class EvalCommand:
     threads: int = 1
     """CPU threads for torch ops (see `nerfgen train --help`)."""
     data: Path | None = None
-    """Dataset to evaluate on; default: the one the run was trained on."""
+    """Dataset to evaluate on; default: the one the run was trained on (with its KITTI --frames and --cameras)."""
+    downscale: int | None = None
+    """Downsample the dataset's images by this integer factor; default: the run's --downscale."""
+    holdout_every: int | None = None
+    """Data without a test split of its own holds out every this-th frame; default: the run's --holdout-every."""
     split: str = "test"
-    """Split to render ("test": the dataset's test split, or every 8th frame when it has none)."""
+    """Split to render ("test": the dataset's test split, or every --holdout-every-th frame when it has none)."""
 
 
 def run_eval(cmd: tyro.conf.OmitArgPrefixes[EvalCommand]) -> None:
@@ -30,9 +34,18 @@ def run_eval(cmd: tyro.conf.OmitArgPrefixes[EvalCommand]) -> None:
 
     torch.set_num_threads(cmd.threads)
     trained = load_trained(cmd.run)
-    data = cmd.data if cmd.data is not None else Path(trained.config.data)
-    dataset = load_dataset(data, downscale=trained.config.downscale, background=trained.config.train.eval_background)
-    summary = evaluate(trained, dataset, cmd.split, cmd.run)
+    config = trained.config
+    data = cmd.data if cmd.data is not None else Path(config.data)
+    # The run's frame and camera selection belongs to its own data only.
+    options = config.data_options if data.resolve() == Path(config.data) else {}
+    downscale = config.downscale if cmd.downscale is None else cmd.downscale
+    holdout_every = config.train.holdout_every if cmd.holdout_every is None else cmd.holdout_every
+    dataset = load_dataset(data, downscale, config.train.eval_background, **options, holdout_every=holdout_every)
+    summary = evaluate(trained, dataset, cmd.split, cmd.run, holdout_every)
     metrics = {k: v for k, v in summary.items() if isinstance(v, float)}
-    print(f"{cmd.split} ({summary['n_views']} views, step {summary['step']}): " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    width, height = summary["image_size"]
+    print(
+        f"{cmd.split} ({summary['n_views']} views of {width}x{height}, step {summary['step']}): "
+        + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+    )
     print(f"wrote {cmd.run / 'eval.json'} and {cmd.run / 'eval'}/")

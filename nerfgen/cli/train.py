@@ -18,11 +18,15 @@ class TrainCommand:
     """Train a radiance field (hash grid + tiny MLPs) on a dataset; checkpoints go to --out."""
 
     data: tyro.conf.Positional[Path]
-    """Dataset: a directory or transforms*.json that nerfgen reads (nerfstudio, Blender, COLMAP, `nerfgen capture` output)."""
+    """Dataset: a directory or transforms*.json that nerfgen reads (nerfstudio, Blender, COLMAP, LLFF, KITTI odometry or raw, `nerfgen capture` output)."""
     out: Path
     """Run directory: config.json and checkpoints/ are written here."""
     downscale: int = 1
     """Train on images downsampled by this integer factor."""
+    frames: str | None = None
+    """KITTI: the frame numbers to read, START:END[:STEP] like a Python slice (END excluded; "100:" is 100 on) or one number; default all."""
+    cameras: str | None = None
+    """KITTI: the cameras to read, e.g. "2,3"; default the colour cameras 2 and 3 that the data has (else 0 and 1)."""
     resume: bool = False
     """Continue from the newest checkpoint in --out instead of starting over."""
     overwrite: bool = False
@@ -49,5 +53,6 @@ def run_train(cmd: tyro.conf.OmitArgPrefixes[TrainCommand]) -> None:
     trained = train_field(
         cmd.data, cmd.out, downscale=cmd.downscale, grid=cmd.grid, aabb=cmd.aabb, resume=cmd.resume,
         overwrite=cmd.overwrite, **configs,
+        data_options={"frames": cmd.frames, "cameras": cmd.cameras},
     )
     print(f"trained {trained.step} steps -> {trained.checkpoint}")

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from nerfgen.cameras import Cameras
+from nerfgen.data.lidar import LidarScans
 from nerfgen.errors import NerfgenError
 
 
@@ -28,7 +29,12 @@ class Dataset:
     masks: Tensor | None = None  # [C,H,W] bool, True = use this pixel
     splits: dict[str, Tensor] = field(default_factory=dict)  # name -> frame indices [n] int64
     background: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    metadata: dict = field(default_factory=dict)  # extra top-level keys of the source file
+    # Extra top-level keys of the source file; tensor values are per image ([C,...]:
+    # LLFF "bounds", KITTI "frame_ids" / "camera_ids") and `subset` picks them.
+    metadata: dict = field(default_factory=dict)
+    # LiDAR scans recorded with the images (KITTI), in the world frame; scans belong to
+    # capture times rather than images, so `subset` keeps all of them.
+    lidar: LidarScans | None = None
 
     def __len__(self) -> int:
         return len(self.image_paths)
@@ -51,11 +57,14 @@ class Dataset:
             depths_z=pick(self.depths_z),
             masks=pick(self.masks),
             splits={split: torch.arange(len(idx), dtype=torch.int64)},
+            metadata={k: v[idx] if isinstance(v, Tensor) else v for k, v in self.metadata.items()},
         )
 
 
 def holdout_split(n_frames: int, every: int = 8) -> dict[str, Tensor]:
     """Every `every`-th frame (0, every, 2*every, ...) is "test", the rest "train" (LLFF/mip-NeRF 360 rule)."""
+    if every < 1:
+        raise NerfgenError(None, f"holdout_every must be >= 1, got {every}")
     idx = torch.arange(n_frames, dtype=torch.int64)
     is_test = idx % every == 0
     return {"train": idx[~is_test], "test": idx[is_test]}

@@ -32,8 +32,12 @@ def train_field(
     aabb: tuple[float, float, float, float, float, float] | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    data_options: dict[str, str | None] | None = None,
 ) -> TrainedField:
     """Trains a field on the "train" frames of the dataset at `data` into run directory `out`.
+
+    `data_options` are load_dataset's format options (KITTI frames, cameras, sequence;
+    None = not given); the run keeps them so that evaluation reads the same frames.
 
     `out` follows nerfgen.output_dir's policy, one writer at a time:
     - absent or empty: trained in place, so checkpoints appear as training goes and a
@@ -55,7 +59,8 @@ def train_field(
     else:
         check_output(out, (data,), overwrite=overwrite, resumable=True)
     torch.set_num_threads(train.threads)
-    prepare = partial(_prepare, data, downscale, train, field, grid, render, aabb)
+    data_options = {k: v for k, v in (data_options or {}).items() if v is not None}
+    prepare = partial(_prepare, data, downscale, train, field, grid, render, aabb, data_options)
     # The lock comes before the dataset is loaded: a second writer fails at once.
     if resume:
         with output_lock(out):
@@ -77,17 +82,17 @@ def train_field(
 
 def _prepare(
     data: Path, downscale: int, train: TrainConfig, field: NGPFieldConfig, grid: GridConfig,
-    render: RenderConfig, aabb: tuple[float, float, float, float, float, float] | None,
+    render: RenderConfig, aabb: tuple[float, float, float, float, float, float] | None, data_options: dict[str, str],
 ) -> tuple[Dataset, RunConfig]:
     """The dataset and the run's config, validated before any file is written."""
-    dataset = load_dataset(data, downscale=downscale, background=(0.0, 0.0, 0.0))
+    dataset = load_dataset(data, downscale, (0.0, 0.0, 0.0), **data_options, holdout_every=train.holdout_every)
     if len(dataset) == 0:
         raise NerfgenError(data, "dataset has no frames")
     if train.background is None:
         train = replace(train, background=capture_background(dataset))
     config = RunConfig(
         data=str(data.resolve()), downscale=downscale, aabb=aabb or scene_aabb(dataset),
-        field=field, grid=grid, render=render, train=train,
+        field=field, grid=grid, render=render, train=train, data_options=data_options,
     )  # fmt: skip
     try:
         check_ranges(config)

@@ -99,6 +99,8 @@ class RunConfig:
     grid: GridConfig = dc_field(default_factory=GridConfig)
     render: RenderConfig = dc_field(default_factory=RenderConfig)
     train: TrainConfig = dc_field(default_factory=TrainConfig)
+    data_options: dict[str, str] = dc_field(default_factory=dict)
+    """Options of nerfgen.data.load_dataset the data was read with (KITTI frames, cameras, sequence)."""
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -81,15 +81,17 @@ def side_by_side(target: Tensor, render: ImageOutput) -> Tensor:  # -> [H, k*W, 
     return torch.cat(panels, dim=1)
 
 
-def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path) -> dict:
+def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path, holdout_every: int | None = None) -> dict:
     """Renders every frame of `split`, writes out_dir/eval.json and out_dir/eval/*.png,
-    and returns the summary written to eval.json.
+    and returns the summary written to eval.json. Data without a test split holds out
+    every `holdout_every`-th frame (default: the run's, `--holdout-every` of train).
 
     Normal errors come in two kinds: `normal_*` for the field's own normals (density
     gradient, or the predicted head) and `surface_normal_*` for normals of the rendered
     surface (nerfgen.render.surface_normals). out_dir/eval is replaced only when it is
     nerfgen's own (an earlier evaluation's)."""
-    frames = split_indices(dataset, split, trained.config.train.holdout_every)
+    every = trained.config.train.holdout_every if holdout_every is None else holdout_every
+    frames = split_indices(dataset, split, every)
     gt_normals = ground_truth_normals(dataset, frames)
     want_normals = gt_normals is not None or trained.field.normal_head is not None
     views: list[dict] = []
@@ -119,6 +121,7 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path)
         "step": trained.step,
         "split": split,
         "n_views": len(views),
+        "image_size": [int(dataset.cameras.width[0]), int(dataset.cameras.height[0])],  # width, height scored
         "psnr": statistics.fmean(v["psnr"] for v in views),
         "ssim": statistics.fmean(v["ssim"] for v in views),
     }
