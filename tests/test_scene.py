@@ -15,7 +15,7 @@ from nerfgen.errors import NerfgenError
 from nerfgen.fields.checkpoint import write_checkpoint
 from nerfgen.fields.ngp import NGPFieldConfig
 from nerfgen.gt import load_scene
-from nerfgen.gt.transforms import rotation_rpy
+from nerfgen.cameras.transforms import rotation_rpy
 from nerfgen.scene import is_composed_scene, load_composed_scene_spec
 from nerfgen.train.config import GridConfig, RunConfig
 from nerfgen.train.run import build_model, checkpoint_path
@@ -77,7 +77,7 @@ def test_spec_resolves_paths_and_poses(tmp_path, tiny_run):
         ({"objects": [car("CAR", yaw_deg=3, rotation_deg=[0, 0, 3])]}, "either 'yaw_deg' or 'rotation_deg'"),
         ({"objects": [car("CAR", scale=0)]}, "'scale' must be positive"),
         ({"background": {"asset": "CAR", "holes": [{"center": [0, 0, 0]}]}, "objects": []}, "missing key 'size'"),
-        ({"background": "CAR", "objects": [], "lights": 1}, "unknown keys ['lights']"),
+        ({"background": "CAR", "objects": [], "lights": 1}, "unknown key 'lights'"),
     ],
 )
 def test_malformed_scene_is_a_one_line_error_exit_2(tmp_path, capsys, doc, problem):

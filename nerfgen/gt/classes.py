@@ -26,3 +26,6 @@ CLASS_NAMES: tuple[str, ...] = (
 )
 
 CLASS_IDS: dict[str, int] = {name: i for i, name in enumerate(CLASS_NAMES)}
+
+# Instance ids are stored in 16-bit PNG masks (captures and raw datasets): 0 = none.
+MAX_INSTANCE_ID = 65535

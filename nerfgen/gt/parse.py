@@ -1,17 +1,18 @@
 """Scene YAML -> `SceneSpec`, with one-line errors that name the file and the problem.
 
-Only `yaml.safe_load` is used: loading a scene never executes code. YAML anchors and
-aliases are allowed (the street reuses one wheel definition for every car).
+Files are read by `nerfgen.yaml_file.read_yaml` (safe loading; YAML anchors and aliases
+are allowed: the street reuses one wheel definition for every car) and every value is
+checked where it is read (`nerfgen.mapping_reader`): types, finiteness, ranges and
+unknown keys.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import yaml
+import numpy as np
 
-from nerfgen.errors import NerfgenError
-from nerfgen.gt.classes import CLASS_IDS
+from nerfgen.gt.classes import CLASS_IDS, MAX_INSTANCE_ID
 from nerfgen.gt.spec import (
     PRIMITIVES,
     RIG_TYPES,
@@ -26,6 +27,8 @@ from nerfgen.gt.spec import (
     RigSegment,
     SceneSpec,
 )
+from nerfgen.mapping_reader import LIMIT, SMALLEST, MappingReader
+from nerfgen.yaml_file import read_yaml
 
 # Per primitive: the size keys it requires.
 _PRIMITIVE_KEYS: dict[str, tuple[str, ...]] = {
@@ -39,99 +42,32 @@ _PRIMITIVE_KEYS: dict[str, tuple[str, ...]] = {
 }
 _SIZE_LEN = {"box": 3, "quad": 2}
 _AXES = "xyz"
-
-
-class _Reader:
-    """Reads typed fields out of a YAML mapping; `where` says which entry in errors."""
-
-    def __init__(self, file: Path, data: Any, where: str):
-        self.file = file
-        self.where = where
-        if not isinstance(data, dict):
-            self.fail(f"expected a mapping, got {type(data).__name__}")
-        self.data = data
-
-    def fail(self, problem: str):
-        raise NerfgenError(self.file, f"{self.where}: {problem}")
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def raw(self, key: str, default: Any = ...) -> Any:
-        if key not in self.data:
-            if default is ...:
-                self.fail(f"missing key '{key}'")
-            return default
-        return self.data[key]
-
-    def child(self, key: str, where: str) -> "_Reader":
-        return _Reader(self.file, self.raw(key), where)
-
-    def text(self, key: str, default: Any = ...) -> str:
-        v = self.raw(key, default)
-        if not isinstance(v, str):
-            self.fail(f"'{key}' must be a string, got {v!r}")
-        return v
-
-    def integer(self, key: str, default: Any = ...) -> int:
-        v = self.raw(key, default)
-        if isinstance(v, bool) or not isinstance(v, int):
-            self.fail(f"'{key}' must be an integer, got {v!r}")
-        return v
-
-    def flag(self, key: str, default: Any = ...) -> bool:
-        v = self.raw(key, default)
-        if not isinstance(v, bool):
-            self.fail(f"'{key}' must be true or false, got {v!r}")
-        return v
-
-    def number(self, key: str, default: Any = ..., positive: bool = False, min_value: float | None = None) -> float:
-        v = self.raw(key, default)
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            self.fail(f"'{key}' must be a number, got {v!r}")
-        if positive and not v > 0:
-            self.fail(f"'{key}' must be positive, got {v!r}")
-        if min_value is not None and v < min_value:
-            self.fail(f"'{key}' must be >= {min_value}, got {v!r}")
-        return float(v)
-
-    def numbers(self, key: str, n: int, default: Any = ..., positive: bool = False) -> tuple[float, ...]:
-        v = self.raw(key, default)
-        ok = isinstance(v, (list, tuple)) and len(v) == n
-        ok = ok and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
-        if not ok:
-            self.fail(f"'{key}' must be a list of {n} numbers, got {v!r}")
-        if positive and not all(x > 0 for x in v):
-            self.fail(f"'{key}' must be positive, got {v!r}")
-        return tuple(float(x) for x in v)
-
-    def items(self, key: str) -> list:
-        v = self.raw(key)
-        if not isinstance(v, list) or not v:
-            self.fail(f"'{key}' must be a non-empty list")
-        return v
+# Per texture: the material keys it reads.
+_TEXTURE_KEYS: dict[str, tuple[str, ...]] = {
+    "solid": ("color",),
+    "stripes": ("colors", "period", "duty", "axis"),
+    "checker": ("colors", "period"),
+    "noise": ("colors", "period", "seed"),
+    "grid": ("colors", "period", "period2", "duty", "duty2", "axes"),
+}
+_SEGMENT_KEYS: dict[str, tuple[str, ...]] = {
+    "orbit": ("center", "radius", "elevation_deg"),
+    "line": ("eye_from", "eye_to", "target_from", "target_to"),
+}
+# A repeat makes that many parts: bounded so a typo cannot exhaust memory.
+MAX_REPEAT = 10_000
 
 
 def load_scene_spec(path: str | Path) -> SceneSpec:
     """Reads and validates a scene YAML file."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise NerfgenError(path, f"cannot read scene file ({e.strerror or e})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise NerfgenError(path, f"malformed YAML{line}: {problem}") from None
-    return parse_scene(path, data)
+    return parse_scene(path, read_yaml(path))
 
 
 def parse_scene(path: Path, data: Any) -> SceneSpec:
     """Validates already-loaded YAML data (`path` is only used in error messages)."""
-    r = _Reader(path, data, "scene")
+    r = MappingReader(path, data, "scene")
+    r.check_keys(("name", "background", "lights", "objects", "rig"))
     objects = tuple(_object(path, o, i) for i, o in enumerate(r.items("objects")))
     _check_unique(r, [o.name for o in objects], "object name")
     _check_unique(r, [o.instance for o in objects if o.instance > 0], "instance id")
@@ -144,7 +80,7 @@ def parse_scene(path: Path, data: Any) -> SceneSpec:
     )
 
 
-def _check_unique(r: _Reader, values: list, what: str) -> None:
+def _check_unique(r: MappingReader, values: list, what: str) -> None:
     seen = set()
     for v in values:
         if v in seen:
@@ -152,17 +88,18 @@ def _check_unique(r: _Reader, values: list, what: str) -> None:
         seen.add(v)
 
 
-def _rgb(r: _Reader, key: str, default: Any = ...) -> tuple[float, float, float]:
+def _rgb(r: MappingReader, key: str, default: Any = ...) -> tuple[float, float, float]:
     c = r.numbers(key, 3, default)
     if not all(0.0 <= x <= 1.0 for x in c):
         r.fail(f"'{key}' must be an RGB colour with components in [0, 1], got {list(c)}")
     return c
 
 
-def _pose(r: _Reader) -> Pose:
+def _pose(r: MappingReader) -> Pose:
     if not r.has("pose"):
         return Pose()
     p = r.child("pose", f"{r.where}.pose")
+    p.check_keys(("translation", "yaw_deg", "rotation_deg"))
     if p.has("yaw_deg") and p.has("rotation_deg"):
         p.fail("give either 'yaw_deg' or 'rotation_deg', not both")
     rotation = (0.0, 0.0, p.number("yaw_deg")) if p.has("yaw_deg") else p.numbers("rotation_deg", 3, (0, 0, 0))
@@ -170,31 +107,32 @@ def _pose(r: _Reader) -> Pose:
 
 
 def _object(path: Path, data: Any, index: int) -> ObjectSpec:
-    r = _Reader(path, data, f"objects[{index}]")
+    r = MappingReader(path, data, f"objects[{index}]")
+    r.check_keys(("name", "class", "instance", "pose", "parts"))
     name = r.text("name")
     r.where = f"object '{name}'"
     class_name = r.text("class")
     if class_name not in CLASS_IDS or class_name == "none":
         r.fail(f"unknown class '{class_name}' (allowed: {', '.join(list(CLASS_IDS)[1:])})")
-    instance = r.integer("instance")
-    if instance < 0:
-        r.fail(f"'instance' must be >= 0 (0 = stuff without instance), got {instance}")
+    # 0 = stuff without instance; instance masks are 16-bit PNGs
+    instance = r.integer("instance", min_value=0, max_value=MAX_INSTANCE_ID)
     parts: list[Part] = []
     # A nested list stands for its items: lets a YAML alias share a group of parts.
     entries = [q for p in r.items("parts") for q in (p if isinstance(p, list) else [p])]
     for j, p in enumerate(entries):
-        parts.extend(_parts(_Reader(path, p, f"object '{name}' parts[{j}]")))
+        parts.extend(_parts(MappingReader(path, p, f"object '{name}' parts[{j}]")))
     _check_unique(r, [p.name for p in parts], "part name")
     return ObjectSpec(name=name, class_name=class_name, instance=instance, pose=_pose(r), parts=tuple(parts))
 
 
-def _parts(r: _Reader) -> list[Part]:
+def _parts(r: MappingReader) -> list[Part]:
     """One part, or `repeat.count` copies shifted by `repeat.step` (named name_0, name_1...)."""
     name = r.text("name")
     r.where = f"{r.where.split(' parts[')[0]} part '{name}'"
     primitive = r.text("primitive")
     if primitive not in PRIMITIVES:
         r.fail(f"unknown primitive '{primitive}' (allowed: {', '.join(PRIMITIVES)})")
+    r.check_keys(("name", "primitive", "material", "pose", "repeat", *_PRIMITIVE_KEYS[primitive]), f"for primitive '{primitive}'")
     sizes: dict[str, Any] = {}
     for key in _PRIMITIVE_KEYS[primitive]:
         if key == "size":
@@ -208,10 +146,12 @@ def _parts(r: _Reader) -> list[Part]:
     if not r.has("repeat"):
         return [Part(name=name, primitive=primitive, pose=pose, material=material, **sizes)]
     rep = r.child("repeat", f"{r.where} repeat")
-    count = rep.integer("count")
-    if count < 1:
-        rep.fail(f"'count' must be >= 1, got {count}")
+    rep.check_keys(("count", "step"))
+    count = rep.integer("count", min_value=1, max_value=MAX_REPEAT)
     step = rep.numbers("step", 3)
+    last = [a + (count - 1) * s for a, s in zip(pose.translation, step)]
+    if not all(abs(x) < LIMIT for x in last):
+        rep.fail(f"the last copy lands at {last}, beyond +-{LIMIT:g}")
     parts = []
     for k in range(count):
         t = tuple(a + k * s for a, s in zip(pose.translation, step))
@@ -222,16 +162,17 @@ def _parts(r: _Reader) -> list[Part]:
     return parts
 
 
-def _material(r: _Reader) -> Material:
+def _material(r: MappingReader) -> Material:
     texture = r.text("texture")
     if texture not in TEXTURES:
         r.fail(f"unknown texture '{texture}' (allowed: {', '.join(TEXTURES)})")
+    r.check_keys(("texture", *_TEXTURE_KEYS[texture]), f"for texture '{texture}'")
     if texture == "solid":
         return Material(texture=texture, colors=(_rgb(r, "color"),))
     raw = r.raw("colors")
     if not isinstance(raw, list) or len(raw) != 2:
         r.fail(f"'colors' must be a list of 2 RGB colours for texture '{texture}'")
-    colors = tuple(_rgb(_Reader(r.file, {"colors": c}, r.where), "colors") for c in raw)
+    colors = tuple(_rgb(MappingReader(r.file, {"colors": c}, r.where), "colors") for c in raw)
     m = Material(texture=texture, colors=colors, period=r.number("period", 1.0, positive=True))
     if texture == "stripes":
         axis = r.text("axis", "x")
@@ -239,7 +180,7 @@ def _material(r: _Reader) -> Material:
             r.fail(f"'axis' must be one of x, y, z, got {axis!r}")
         return Material(texture, colors, m.period, duty=_fraction(r, "duty"), axis=axis)
     if texture == "noise":
-        return Material(texture, colors, m.period, seed=r.integer("seed", 0))
+        return Material(texture, colors, m.period, seed=r.integer("seed", 0, min_value=0, max_value=2**32 - 1))
     if texture == "grid":
         axes = r.text("axes", "xz")
         if len(axes) != 2 or axes[0] == axes[1] or any(a not in _AXES for a in axes):
@@ -249,17 +190,19 @@ def _material(r: _Reader) -> Material:
     return m
 
 
-def _fraction(r: _Reader, key: str) -> float:
+def _fraction(r: MappingReader, key: str) -> float:
     v = r.number(key, 0.5)
     if not 0.0 < v < 1.0:
         r.fail(f"'{key}' must be in (0, 1), got {v}")
     return v
 
 
-def _lights(r: _Reader) -> Lights:
+def _lights(r: MappingReader) -> Lights:
+    r.check_keys(("ambient", "directional", "shadows"))
     lights = []
     for i, d in enumerate(r.items("directional")):
-        lr = _Reader(r.file, d, f"lights.directional[{i}]")
+        lr = MappingReader(r.file, d, f"lights.directional[{i}]")
+        lr.check_keys(("direction", "intensity"))
         direction = lr.numbers("direction", 3)
         norm = sum(x * x for x in direction) ** 0.5
         if norm == 0:
@@ -268,24 +211,41 @@ def _lights(r: _Reader) -> Lights:
     return Lights(ambient=r.number("ambient", min_value=0.0), directional=tuple(lights), shadows=r.flag("shadows", False))
 
 
-def _rig(r: _Reader) -> Rig:
+def _rig(r: MappingReader) -> Rig:
+    r.check_keys(("fov_deg", "segments"))
     fov = r.number("fov_deg", positive=True)
     if fov >= 180:
         r.fail(f"'fov_deg' must be below 180, got {fov}")
     segments = []
     for i, s in enumerate(r.items("segments")):
-        sr = _Reader(r.file, s, f"rig.segments[{i}]")
+        sr = MappingReader(r.file, s, f"rig.segments[{i}]")
         kind = sr.text("type")
         if kind not in RIG_TYPES:
             sr.fail(f"unknown rig type '{kind}' (allowed: {', '.join(RIG_TYPES)})")
+        sr.check_keys(("type", "share", "jitter", *_SEGMENT_KEYS[kind]), f"for rig type '{kind}'")
         common = dict(type=kind, share=sr.number("share", positive=True), jitter=sr.number("jitter", 0.0, min_value=0.0))
         if kind == "orbit":
             elevation = sr.numbers("elevation_deg", 2)
-            if not -90 <= elevation[0] <= elevation[1] <= 90:
-                sr.fail(f"'elevation_deg' must be [low, high] within [-90, 90], got {list(elevation)}")
+            if not -90 < elevation[0] <= elevation[1] < 90:  # a camera straight above looks along "up"
+                sr.fail(f"'elevation_deg' must be [low, high] within (-90, 90), got {list(elevation)}")
             segments.append(RigSegment(**common, center=sr.numbers("center", 3),
                                        radius=sr.number("radius", positive=True), elevation_deg=elevation))
         else:
-            segments.append(RigSegment(**common, eye_from=sr.numbers("eye_from", 3), eye_to=sr.numbers("eye_to", 3),
-                                       target_from=sr.numbers("target_from", 3), target_to=sr.numbers("target_to", 3)))
+            segment = RigSegment(**common, eye_from=sr.numbers("eye_from", 3), eye_to=sr.numbers("eye_to", 3),
+                                 target_from=sr.numbers("target_from", 3), target_to=sr.numbers("target_to", 3))
+            _check_line_looks_sideways(sr, segment)
+            segments.append(segment)
     return Rig(fov_deg=fov, segments=tuple(segments))
+
+
+def _check_line_looks_sideways(r: MappingReader, s: RigSegment) -> None:
+    """Cameras of a line look from eye (1 - f) eye_from + f eye_to at the target at the
+    same f: refused where some camera would look straight up or down (or at its own eye),
+    since its image "up" is then undefined. The horizontal offset target - eye moves
+    linearly with f, so its smallest length is a point-to-segment distance."""
+    d0 = np.subtract(s.target_from, s.eye_from)[:2]
+    d1 = np.subtract(s.target_to, s.eye_to)[:2]
+    span = d1 - d0
+    f = 0.0 if not span.any() else float(np.clip(-(d0 @ span) / (span @ span), 0.0, 1.0))
+    if np.linalg.norm(d0 + f * span) < SMALLEST:
+        r.fail(f"the camera at fraction {f:.3g} along the line looks straight up or down: its target must be beside its eye")

@@ -10,11 +10,12 @@ rendered together, with exact labels, and their ground-truth twins.
 from nerfgen.scene.fields import SceneField, occupied_bounds
 from nerfgen.scene.lidar import render_composed_lidar
 from nerfgen.scene.load import AssetField, ComposedScene, default_rig, load_composed_scene, load_trained_asset
-from nerfgen.scene.parse import is_composed_scene, load_composed_scene_spec, read_yaml
+from nerfgen.scene.parse import is_composed_scene, load_composed_scene_spec
 from nerfgen.scene.render import ComposeConfig, ComposedRays, render_composed_rays
 from nerfgen.scene.renderer import ComposedImage, NeuralSceneRenderer, render_composed_image
 from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec, Hole, PlacedObject
 from nerfgen.scene.twin import composed_gt_scene
+from nerfgen.yaml_file import read_yaml
 
 __all__ = [
     "Asset",

@@ -1,37 +1,22 @@
 """Composed scene YAML -> `ComposedSceneSpec`, with one-line errors naming the file.
 
-Only `yaml.safe_load` is used. Typed reading and the camera rig reuse the ground-truth
-scene parser (`nerfgen.gt.parse`), so both kinds of scene file report errors alike.
+Files are read and typed fields checked as ground-truth scenes are (`nerfgen.yaml_file`,
+`nerfgen.mapping_reader`), and the camera rig is the ground-truth scene parser's, so both
+kinds of scene file report errors alike.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from nerfgen.errors import NerfgenError
-from nerfgen.gt.classes import CLASS_IDS
-from nerfgen.gt.parse import _Reader, _rig
+from nerfgen.gt.classes import CLASS_IDS, MAX_INSTANCE_ID
+from nerfgen.gt.parse import _rig
 from nerfgen.gt.spec import Pose
 from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec, Hole, PlacedObject
+from nerfgen.mapping_reader import MappingReader
+from nerfgen.yaml_file import read_yaml
 
 _GT_SUFFIXES = (".yaml", ".yml")
-
-
-def read_yaml(path: str | Path) -> Any:
-    """safe_load of a file; unreadable files and YAML syntax errors become NerfgenError."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise NerfgenError(path, f"cannot read scene file ({e.strerror or e})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        raise NerfgenError(path, f"malformed YAML{line}: {getattr(e, 'problem', None) or str(e).splitlines()[0]}") from None
 
 
 def is_composed_scene(data: Any) -> bool:
@@ -52,15 +37,13 @@ def load_composed_scene_spec(path: str | Path) -> ComposedSceneSpec:
 
 def parse_composed_scene(path: Path, data: Any) -> ComposedSceneSpec:
     """Validates loaded YAML data; relative asset paths are resolved against path's folder."""
-    r = _Reader(path, data, "scene")
-    unknown = sorted(set(r.data) - {"background", "objects", "rig"})
-    if unknown:
-        r.fail(f"unknown keys {unknown} (allowed: background, objects, rig)")
+    r = MappingReader(path, data, "scene")
+    r.check_keys(("background", "objects", "rig"))
     background = _background(r) if r.raw("background", None) is not None else None
     raw_objects = r.raw("objects", [])
     if not isinstance(raw_objects, list):
         r.fail("'objects' must be a list")
-    objects = tuple(_object(_Reader(path, o, f"objects[{i}]")) for i, o in enumerate(raw_objects))
+    objects = tuple(_object(MappingReader(path, o, f"objects[{i}]")) for i, o in enumerate(raw_objects))
     seen: set[int] = set()
     for o in objects:
         if o.instance_id in seen:
@@ -70,7 +53,7 @@ def parse_composed_scene(path: Path, data: Any) -> ComposedSceneSpec:
     return ComposedSceneSpec(path=path, background=background, objects=objects, rig=rig)
 
 
-def _asset(r: _Reader, key: str) -> Asset:
+def _asset(r: MappingReader, key: str) -> Asset:
     path = r.file.parent / r.text(key)
     is_gt = path.suffix in _GT_SUFFIXES
     if not (path.is_file() if is_gt else path.exists()):
@@ -83,32 +66,33 @@ def _asset(r: _Reader, key: str) -> Asset:
     return Asset(path=path, is_gt=is_gt, gt=gt)
 
 
-def _background(r: _Reader) -> Background:
+def _background(r: MappingReader) -> Background:
     raw = r.raw("background")
-    b = _Reader(r.file, {"asset": raw} if isinstance(raw, str) else raw, "background")
+    b = MappingReader(r.file, {"asset": raw} if isinstance(raw, str) else raw, "background")
+    b.check_keys(("asset", "gt", "holes"))
     holes = b.raw("holes", [])
     if not isinstance(holes, list):
         b.fail("'holes' must be a list of boxes")
-    return Background(asset=_asset(b, "asset"), holes=tuple(_hole(_Reader(r.file, h, f"background.holes[{i}]")) for i, h in enumerate(holes)))
+    return Background(asset=_asset(b, "asset"), holes=tuple(_hole(MappingReader(r.file, h, f"background.holes[{i}]")) for i, h in enumerate(holes)))
 
 
-def _rotation(r: _Reader) -> tuple[float, float, float]:
+def _rotation(r: MappingReader) -> tuple[float, float, float]:
     if r.has("yaw_deg") and r.has("rotation_deg"):
         r.fail("give either 'yaw_deg' or 'rotation_deg', not both")
     return (0.0, 0.0, r.number("yaw_deg")) if r.has("yaw_deg") else r.numbers("rotation_deg", 3, (0, 0, 0))
 
 
-def _hole(r: _Reader) -> Hole:
+def _hole(r: MappingReader) -> Hole:
+    r.check_keys(("center", "size", "yaw_deg", "rotation_deg"))
     return Hole(center=r.numbers("center", 3), size=r.numbers("size", 3, positive=True), rotation_deg=_rotation(r))
 
 
-def _object(r: _Reader) -> PlacedObject:
+def _object(r: MappingReader) -> PlacedObject:
+    r.check_keys(("asset", "gt", "class", "instance_id", "position", "yaw_deg", "rotation_deg", "scale"))
     class_name = r.text("class")
     if class_name not in CLASS_IDS or class_name == "none":
         r.fail(f"unknown class '{class_name}' (allowed: {', '.join(list(CLASS_IDS)[1:])})")
-    instance_id = r.integer("instance_id")
-    if instance_id < 1:
-        r.fail(f"'instance_id' must be >= 1, got {instance_id}")
+    instance_id = r.integer("instance_id", min_value=1, max_value=MAX_INSTANCE_ID)  # 16-bit instance masks
     return PlacedObject(
         asset=_asset(r, "asset"),
         class_name=class_name,
