@@ -14,7 +14,8 @@ class NerfgenError(Exception):
 
     def __init__(self, path: str | Path | None, problem: str):
         self.path = None if path is None else str(path)
-        self.problem = problem
+        # One line, whatever a wrapped library's exception text held (leading or inner newlines).
+        self.problem = problem = " ".join(line.strip() for line in problem.splitlines() if line.strip())
         super().__init__(problem if path is None else f"{path}: {problem}")
 
 

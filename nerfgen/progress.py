@@ -8,4 +8,6 @@ def progress_bar(enabled: bool = True):
     from rich.console import Console
     from rich.progress import Progress
 
-    return Progress(console=Console(stderr=True), disable=not enabled, transient=True)
+    console = Console(stderr=True)
+    # Off a terminal a transient bar shows nothing but a blank line when it stops.
+    return Progress(console=console, disable=not enabled or not console.is_interactive, transient=True)
