@@ -14,6 +14,10 @@ from torch import Tensor
 
 from nerfgen.errors import NerfgenError
 
+# Largest camera position (metres from the origin) a pose may have: datasets in local
+# coordinates stay far below it; beyond it float32 rays lose centimetre precision.
+MAX_TRANSLATION = 1e6
+
 
 def _flip_yz(c2w: Tensor) -> Tensor:
     out = c2w.clone()
@@ -34,8 +38,9 @@ def opencv_to_opengl(c2w: Tensor) -> Tensor:
 def check_poses(c2w: Tensor, path: str | Path | None) -> None:
     """Raises NerfgenError(path, ...) naming the first bad pose of c2w [C,4,4] (or [4,4]).
 
-    Bad: NaN/inf entries, a rotation that is not rigid (|R^T R - I| > 1e-3 or
-    det(R) not +1, e.g. a scaled or mirrored pose), or a bottom row other than [0,0,0,1].
+    Bad: NaN/inf entries, a translation beyond +-MAX_TRANSLATION, a rotation that is not
+    rigid (|R^T R - I| > 1e-3 or det(R) not +1, e.g. a scaled or mirrored pose), or a
+    bottom row other than [0,0,0,1].
     """
     poses = torch.as_tensor(c2w).double().reshape(-1, *c2w.shape[-2:])
     if poses.shape[-2:] != (4, 4):
@@ -44,6 +49,8 @@ def check_poses(c2w: Tensor, path: str | Path | None) -> None:
         where = f"pose {i}" if len(poses) > 1 else "pose"
         if not torch.isfinite(pose).all():
             raise NerfgenError(path, f"{where} contains NaN or inf")
+        if not (pose[:3, 3].abs() < MAX_TRANSLATION).all():
+            raise NerfgenError(path, f"{where} translation {pose[:3, 3].tolist()} is beyond +-{MAX_TRANSLATION:g} m")
         if (pose[3] - pose.new_tensor([0.0, 0.0, 0.0, 1.0])).abs().max() > 1e-6:
             raise NerfgenError(path, f"{where} has bottom row {pose[3].tolist()}, expected [0, 0, 0, 1]")
         R = pose[:3, :3]

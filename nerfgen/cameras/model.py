@@ -24,6 +24,9 @@ DISTORTION_COEFFS: dict[str, tuple[str, ...]] = {
     "opencv": ("k1", "k2", "p1", "p2", "k3"),  # OpenCV radial-tangential order
     "fisheye": ("k1", "k2", "k3", "k4"),  # OpenCV fisheye (equidistant)
 }
+# Largest |coefficient| a dataset may give: real lenses stay well below 1 (fisheyes near
+# 1); far beyond it the undistortion iterations diverge.
+MAX_DISTORTION = 10.0
 
 
 @dataclass

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import torch
 
-from nerfgen.cameras import check_poses
+from nerfgen.cameras import DISTORTION_COEFFS, check_poses
+from nerfgen.cameras.model import MAX_DISTORTION
 from nerfgen.data.dataset import Dataset
 from nerfgen.data.frames import FrameFiles, FrameIndex, merge_cameras
 from nerfgen.errors import NerfgenError
+from nerfgen.mapping_reader import MappingReader
 
 MODEL_FILES = ("cameras.bin", "cameras.txt")
 
@@ -72,6 +74,7 @@ def read_colmap(path: str | Path, images_dir: str | Path | None = None) -> Frame
         rec = pycolmap.Reconstruction(str(model_dir))
     except Exception as e:  # pycolmap raises plain RuntimeError/ValueError on corrupt files
         raise NerfgenError(model_dir, f"cannot read COLMAP model ({e})") from None
+    cameras_file, images_file = _model_file(model_dir, "cameras"), _model_file(model_dir, "images")
 
     images = sorted((im for im in rec.images.values() if im.has_pose), key=lambda im: im.name)
     if not images:
@@ -86,11 +89,15 @@ def read_colmap(path: str | Path, images_dir: str | Path | None = None) -> Frame
             )
         distortion, unpack = _MODELS[name]
         fx, fy, cx, cy, coeffs = unpack([float(v) for v in camera.params])
+        _check_intrinsics(cameras_file, im.camera_id, distortion, [fx, fy, cx, cy], coeffs)
         cam_from_world = im.cam_from_world() if callable(im.cam_from_world) else im.cam_from_world
         w2c = torch.eye(4, dtype=torch.float64)
         w2c[:3] = torch.as_tensor(cam_from_world.matrix(), dtype=torch.float64)
         c2w = torch.linalg.inv(w2c)
-        check_poses(c2w, model_dir)
+        try:
+            check_poses(c2w, images_file)
+        except NerfgenError as e:
+            raise NerfgenError(images_file, f"image {im.name}: {e.problem}") from None
         image_path = images_dir / im.name
         if not image_path.is_file():
             raise NerfgenError(image_path, f"image {im.name} of the COLMAP model not found")
@@ -103,3 +110,22 @@ def read_colmap(path: str | Path, images_dir: str | Path | None = None) -> Frame
     return FrameIndex(
         root=model_dir, cameras=merge_cameras(cams, model_dir), frames=frames, splits={"train": torch.arange(len(frames))}, metadata={}
     )
+
+
+def _model_file(model_dir: Path, stem: str) -> Path:
+    """The model's binary or text `stem` file, as pycolmap reads it (binary first)."""
+    binary = model_dir / f"{stem}.bin"
+    return binary if binary.is_file() else model_dir / f"{stem}.txt"
+
+
+def _check_intrinsics(file: Path, camera_id: int, distortion: str, pinhole: list[float], coeffs: list[float]) -> None:
+    """Refuses intrinsics no lens has (pycolmap reads any finite or infinite number)."""
+    names = DISTORTION_COEFFS[distortion]
+    values = dict(zip(("fx", "fy", "cx", "cy", *names), [*pinhole, *coeffs]))
+    r = MappingReader(file, values, f"camera {camera_id}")
+    for key in ("fx", "fy"):
+        r.number(key, positive=True)
+    for key in ("cx", "cy"):
+        r.number(key)
+    for key in names:
+        r.number(key, limit=MAX_DISTORTION)

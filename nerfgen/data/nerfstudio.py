@@ -21,9 +21,12 @@ import torch
 
 from nerfgen.atomic import atomic_write_bytes
 from nerfgen.cameras import DISTORTION_COEFFS, Cameras, check_poses, focal_from_fov, opencv_to_opengl, opengl_to_opencv
+from nerfgen.cameras.model import MAX_DISTORTION
 from nerfgen.data.dataset import Dataset
 from nerfgen.data.frames import FrameFiles, FrameIndex, image_size, merge_cameras, resolve_image
 from nerfgen.errors import NerfgenError
+from nerfgen.json_file import read_json_object
+from nerfgen.mapping_reader import MappingReader
 
 BLENDER_SPLITS = ("train", "val", "test")
 SPLIT_KEYS = {"train": "train_filenames", "val": "val_filenames", "test": "test_filenames"}
@@ -35,6 +38,12 @@ CONSUMED_KEYS = {
     "frames", "fl_x", "fl_y", "cx", "cy", "w", "h", "camera_angle_x", "camera_angle_y",
     "camera_model", "depth_unit_scale_factor", *DISTORTION_KEYS, *SPLIT_KEYS.values(),
 }  # fmt: skip
+# Keys a frame gives itself or takes from the top level (the frame's wins).
+CAMERA_KEYS = (
+    "fl_x", "fl_y", "cx", "cy", "w", "h", "camera_angle_x", "camera_angle_y", "camera_model",
+    "depth_unit_scale_factor", *DISTORTION_KEYS,
+)  # fmt: skip
+MAX_IMAGE_SIZE = 100_000  # pixels, either side
 # Per-frame keys written by write_transforms itself (extras may not override them).
 FRAME_KEYS = {"file_path", "transform_matrix", "fl_x", "fl_y", "cx", "cy", "w", "h", "camera_model", *DISTORTION_KEYS}
 
@@ -84,25 +93,9 @@ def read_transforms(path: str | Path) -> FrameIndex:
     return FrameIndex(root=first.parent, cameras=merge_cameras(cams, first), frames=frames, splits=splits, metadata=metadata)
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise NerfgenError(path, f"cannot read file ({e.strerror or e})") from None
-    except UnicodeDecodeError:
-        raise NerfgenError(path, "not a UTF-8 text file") from None
-    try:
-        meta = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise NerfgenError(path, f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-    if not isinstance(meta, dict):
-        raise NerfgenError(path, "expected a JSON object at the top level")
-    return meta
-
-
 def _parse_file(path: Path) -> tuple[list[dict], list[FrameFiles], dict]:
     """Per-frame camera dicts (Cameras.create keywords), frame files, and the top-level object."""
-    meta = _read_json(path)
+    meta = read_json_object(path)
     frames = meta.get("frames")
     if not isinstance(frames, list) or not frames:
         raise NerfgenError(path, "'frames' is missing or empty" if not frames else "'frames' must be a list")
@@ -118,64 +111,39 @@ def _parse_file(path: Path) -> tuple[list[dict], list[FrameFiles], dict]:
 
 
 def _parse_frame(meta: dict, frame: dict, i: int, root: Path, path: Path) -> tuple[dict, FrameFiles]:
-    def get(key: str, default=None):
-        return frame.get(key, meta.get(key, default))
+    # Other keys (other tools' extras) are left alone: only the ones read are checked.
+    r = MappingReader(path, {**{k: meta[k] for k in CAMERA_KEYS if k in meta}, **frame}, f"frame {i}")
+    image = resolve_image(root, r.text("file_path"), path, f"image of frame {i}")
+    pose = _pose(r)
 
-    def number(key: str, default=None) -> float | None:
-        value = get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise NerfgenError(path, f"frame {i}: {key!r} must be a finite number, got {value!r}")
-        return float(value)
-
-    for key in ("file_path", "transform_matrix"):
-        if key not in frame:
-            raise NerfgenError(path, f"frame {i}: missing key {key!r}")
-    if not isinstance(frame["file_path"], str):
-        raise NerfgenError(path, f"frame {i}: 'file_path' must be a string")
-    image = resolve_image(root, frame["file_path"], path, f"image of frame {i}")
-
-    try:
-        pose = torch.tensor(frame["transform_matrix"], dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError):
-        raise NerfgenError(path, f"frame {i}: 'transform_matrix' must be a 4x4 list of numbers") from None
-    if pose.shape != (4, 4):
-        raise NerfgenError(path, f"frame {i}: 'transform_matrix' must be 4x4, got shape {list(pose.shape)}")
-    try:
-        check_poses(pose, path)
-    except NerfgenError as e:
-        raise NerfgenError(path, f"frame {i}: {e.problem}") from None
-
-    w, h = number("w"), number("h")
+    w, h = (r.integer(k, None, min_value=1, max_value=MAX_IMAGE_SIZE) for k in ("w", "h"))
     if w is None or h is None:
         w, h = image_size(image)
-    fx, fy = number("fl_x"), number("fl_y")
+    fx, fy = r.number("fl_x", None, positive=True), r.number("fl_y", None, positive=True)
     if fx is None:
-        angle = number("camera_angle_x")
-        if angle is None:
-            raise NerfgenError(path, f"frame {i}: missing key 'fl_x' (or 'camera_angle_x')")
-        fx = focal_from_fov(angle, w)
+        if not r.has("camera_angle_x"):
+            r.fail("missing key 'fl_x' (or 'camera_angle_x')")
+        fx = focal_from_fov(r.number("camera_angle_x", positive=True, limit=math.pi), w)
     if fy is None:
-        angle_y = number("camera_angle_y")
+        angle_y = r.number("camera_angle_y", None, positive=True, limit=math.pi)
         fy = fx if angle_y is None else focal_from_fov(angle_y, h)
 
-    model_name = get("camera_model")
+    model_name = r.text("camera_model", None)
     if model_name is None:
-        model_name = "OPENCV" if any(k in frame or k in meta for k in DISTORTION_KEYS) else "PINHOLE"
+        model_name = "OPENCV" if any(r.has(k) for k in DISTORTION_KEYS) else "PINHOLE"
     if model_name not in CAMERA_MODELS:
-        raise NerfgenError(
-            path, f"frame {i}: unknown camera_model {model_name!r} (supported: {', '.join(CAMERA_MODELS)})"
-        )
+        r.fail(f"unknown camera_model {model_name!r} (supported: {', '.join(CAMERA_MODELS)})")
     distortion = CAMERA_MODELS[model_name]
-    coeffs = [number(k, 0.0) for k in DISTORTION_COEFFS[distortion]]
+    # every coefficient given is checked, also those the model does not use
+    given = {k: r.number(k, limit=MAX_DISTORTION) for k in DISTORTION_KEYS if r.has(k)}
+    coeffs = [given.get(k, 0.0) for k in DISTORTION_COEFFS[distortion]]
 
     cam = dict(
         c2w=opengl_to_opencv(pose).float(),
-        fx=fx, fy=fy, cx=number("cx", w / 2), cy=number("cy", h / 2), width=int(w), height=int(h),
+        fx=fx, fy=fy, cx=r.number("cx", w / 2), cy=r.number("cy", h / 2), width=w, height=h,
         distortion=distortion, dist_coeffs=coeffs,
     )  # fmt: skip
-    files = FrameFiles(image=image, source=path, depth_unit_scale=number("depth_unit_scale_factor"))
+    files = FrameFiles(image=image, source=path, depth_unit_scale=r.number("depth_unit_scale_factor", None, positive=True))
     for key, attr in (("mask_path", "mask"), ("depth_file_path", "depth")):
         if key in frame:
             file = root / str(frame[key])
@@ -183,6 +151,21 @@ def _parse_frame(meta: dict, frame: dict, i: int, root: Path, path: Path) -> tup
                 raise NerfgenError(file, f"{key} of frame {i} not found (listed in {path})")
             setattr(files, attr, file)
     return cam, files
+
+
+def _pose(r: MappingReader) -> torch.Tensor:
+    """The frame's OpenGL camera-to-world `transform_matrix` [4,4] float64, checked."""
+    try:
+        pose = torch.tensor(r.raw("transform_matrix"), dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        r.fail("'transform_matrix' must be a 4x4 list of numbers")
+    if pose.shape != (4, 4):
+        r.fail(f"'transform_matrix' must be 4x4, got shape {list(pose.shape)}")
+    try:
+        check_poses(pose, r.file)
+    except NerfgenError as e:
+        r.fail(e.problem)
+    return pose
 
 
 def _nerfstudio_splits(meta: dict, path: Path, n: int) -> dict[str, torch.Tensor]:
