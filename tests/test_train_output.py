@@ -17,7 +17,7 @@ from test_train_resume import kill_when_exists, start_cli
 from nerfgen.cli import main
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.checkpoint import read_checkpoint, write_checkpoint
-from nerfgen.output_dir import MARKER_NAME, lock_path, output_lock, partial_path
+from nerfgen.output_dir import MARKER_NAME, lock_path, output_lock, partial_path, write_marker
 from nerfgen.fields.ngp import NGPFieldConfig
 from nerfgen.train import api, load_trained
 from nerfgen.train.run import checkpoint_path, list_checkpoints
@@ -101,17 +101,28 @@ def test_overwrite_keeps_the_old_run_until_the_new_one_is_complete(toy, base_run
     assert not partial_path(run).exists()
 
 
-@pytest.mark.parametrize("state", ["missing", "empty", "foreign"])
+@pytest.mark.parametrize("state", ["missing", "empty", "foreign", "render output"])
 def test_resume_needs_a_run(state, toy, tmp_path, capsys):
     run = tmp_path / "run"
     if state != "missing":
         run.mkdir()
     if state == "foreign":
         (run / "notes.txt").write_text("mine\n")
+    if state == "render output":
+        write_marker(run, "render")
     before = files(run) if run.exists() else None
     one_line_error(train(capsys, toy, run, "--resume"), str(run))
     assert (files(run) if run.exists() else None) == before
     assert run.exists() == (state != "missing")
+
+
+def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it_over(toy, tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    write_marker(run, "train")
+    code, out, err = train(capsys, toy, run, "--resume")
+    assert code == 0, err
+    assert "4 steps" in out and [p.name for p in list_checkpoints(run)] == ["step-000004.safetensors"]
 
 
 def test_a_second_writer_fails_at_once(toy, tmp_path, capsys):

@@ -20,7 +20,8 @@ class TrainCommand:
     data: tyro.conf.Positional[Path]
     """Dataset: a directory or transforms*.json that nerfgen reads (nerfstudio, Blender, COLMAP, LLFF, KITTI odometry or raw, `nerfgen capture` output)."""
     out: Path
-    """Run directory: config.json and checkpoints/ are written here."""
+    """Run directory: config.json and checkpoints/ are written here; it must be new or empty
+    unless --resume continues the run in it or --overwrite replaces that run."""
     downscale: int = 1
     """Train on images downsampled by this integer factor."""
     frames: str | None = None

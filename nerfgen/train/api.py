@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from functools import partial
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -13,7 +13,7 @@ from nerfgen.atomic import atomic_write_bytes
 from nerfgen.data import Dataset, load_dataset
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.ngp import NGPFieldConfig
-from nerfgen.output_dir import MARKER_NAME, check_output, is_nerfgen_output, output_dir, output_lock, write_marker
+from nerfgen.output_dir import MARKER_NAME, check_output, output_dir, output_lock, write_marker
 from nerfgen.render.volume import RenderConfig
 from nerfgen.train.config import GridConfig, RunConfig, TrainConfig, check_ranges
 from nerfgen.train.data import capture_background, scene_aabb
@@ -107,14 +107,22 @@ def _holds_files(out: Path) -> bool:
 
 def _check_resumable(out: Path, data: Path) -> None:
     """--resume keeps what is in `out`, so of check_output's rules only the one on inputs
-    applies; `out` must be a nerfgen run."""
+    applies; `out` must be a training run."""
     target, source = out.resolve(), data.resolve()
     if target == source or source in target.parents or target in source.parents:
         raise NerfgenError(out, f"output must not be, contain or lie inside the input {data}")
     if not out.is_dir() or not any(out.iterdir()):
         raise NerfgenError(out, "nothing to resume here: train without --resume to start a run")
-    if not is_nerfgen_output(out) and not list_checkpoints(out):
-        raise NerfgenError(out, f"cannot resume: not a nerfgen run (no {MARKER_NAME}, no checkpoints)")
+    if not _is_training_run(out) and not list_checkpoints(out):
+        raise NerfgenError(out, f"cannot resume: not a nerfgen training run (no checkpoints, no {MARKER_NAME} of train)")
+
+
+def _is_training_run(out: Path) -> bool:
+    """Whether `out` carries the marker of `train` (other commands' outputs have theirs)."""
+    try:
+        return json.loads((out / MARKER_NAME).read_text()).get("kind") == "train"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _write_config(run_dir: Path, config: RunConfig) -> None:

@@ -40,7 +40,8 @@ class TrainConfig:
     max_steps: int = 20000
     """Stop after this many optimisation steps."""
     seconds: float | None = None
-    """Stop after this much training time (wall clock, seconds); the LR schedule follows time then."""
+    """Stop after this much training time (wall clock, seconds); the LR schedule follows time
+    then, so the result is not reproducible (resume continues the time in RUN/timing.json)."""
     seed: int = 0
     """Seed of every random choice: same seed and steps give the same result on CPU."""
     lr: float = 1e-2
