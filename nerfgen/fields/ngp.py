@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nerfgen.fields.base import FieldOutput
+from nerfgen.fields.contraction import contract
 from nerfgen.fields.sh import sh_encode
 from nerfgen.ops.hash_encoding import HashEncoding, HashEncodingConfig
 
@@ -47,6 +48,11 @@ class NGPFieldConfig:
     """Geometry features passed from the density MLP to the colour MLP and normal head."""
     sh_degree: int = 4
     """Spherical-harmonics degree of the view-direction encoding (degree^2 values)."""
+    contraction: bool = False
+    """Model the space beyond the box too (real photos and drives): positions are contracted
+    (nerfgen.fields.contraction), the box filling the middle half of the hash grid and the
+    space out to infinity the rest, so sky and far background become part of the field
+    instead of a background colour. Off for objects and captures, whose box holds everything."""
     predicted_normals: bool = False
     """Add a predicted-normal head, regularised toward the density-gradient normals (smoother on
     long runs; on short CPU runs the gradient normals are more accurate, hence off)."""
@@ -113,7 +119,8 @@ def _mlp(n_in: int, hidden: int, n_hidden_layers: int, n_out: int, generator: to
 
 
 class NGPField(nn.Module):
-    """The radiance field of one scene or object, inside `aabb` [2,3] (world metres).
+    """The radiance field of one scene or object, inside `aabb` [2,3] (world metres), or
+    everywhere with `config.contraction`.
 
     Its initial weights are drawn from `generator` (the global RNG if None), so a
     seeded generator gives the same field without touching the global RNG."""
@@ -135,6 +142,10 @@ class NGPField(nn.Module):
     def _geometry(self, positions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """positions [N,3] -> density [N], hash features [N,L*F], geo features [N,G]."""
         x01 = (positions - self.aabb[0]) / (self.aabb[1] - self.aabb[0])
+        if self.config.contraction:
+            encoded = self.encoding((contract(2.0 * x01 - 1.0) + 2.0) * 0.25)
+            h = self.density_mlp(encoded)
+            return _TruncExp.apply(h[:, 0]), encoded, h[:, 1:]
         inside = ((x01 >= 0) & (x01 <= 1)).all(-1)
         encoded = self.encoding(x01.clamp(0.0, 1.0))
         h = self.density_mlp(encoded)
