@@ -142,6 +142,13 @@ def test_data_and_run_must_not_nest(where, toy, capsys):
     assert files(toy) == before and not (toy / "run").exists()
 
 
+def test_view_never_writes_over_the_run(base_run, tmp_path, capsys):
+    run = copy_run(base_run, tmp_path)
+    before = files(run)
+    one_line_error(run_cli(capsys, "view", str(run), "--orbit", "1", "--out", str(run), "--overwrite"), "input")
+    assert files(run) == before
+
+
 def test_a_failed_training_leaves_no_run(toy, tmp_path, capsys, monkeypatch):
     empty_data = tmp_path / "nothing"
     empty_data.mkdir()

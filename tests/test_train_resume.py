@@ -100,7 +100,7 @@ def test_a_time_budget_resumes_with_the_seconds_already_spent(toy, tmp_path):
 
 
 def _cli_train(toy: Path, run: Path, *extra: str) -> list[str]:
-    return ["train", str(toy), "--out", str(run), "--checkpoint-every", "10", *GRID_FLAGS, *TINY_FLAGS, *extra]
+    return ["train", str(toy), "--out", str(run), "--checkpoint-every", "5", *GRID_FLAGS, *TINY_FLAGS, *extra]
 
 
 def start_cli(argv: list[str]) -> subprocess.Popen:
@@ -122,14 +122,14 @@ def kill_when_exists(process: subprocess.Popen, path: Path, timeout: float = 120
 
 
 def test_killed_training_resumes_to_the_uninterrupted_checkpoint(toy, tmp_path, capsys):
-    steps = ["--max-steps", "60"]
+    steps = ["--max-steps", "40"]
     straight = tmp_path / "straight"
     assert run_cli(capsys, *_cli_train(toy, straight, *steps))[0] == 0
 
     run = tmp_path / "run"
-    kill_when_exists(start_cli(_cli_train(toy, run, *steps)), checkpoint_path(run, 10))
-    assert not checkpoint_path(run, 60).exists()  # killed part-way
+    kill_when_exists(start_cli(_cli_train(toy, run, *steps)), checkpoint_path(run, 5))
+    assert not checkpoint_path(run, 40).exists()  # killed part-way
     code, out, err = run_cli(capsys, *_cli_train(toy, run, *steps, "--resume"))
     assert code == 0, err
-    assert "60 steps" in out
-    assert checkpoint_path(run, 60).read_bytes() == checkpoint_path(straight, 60).read_bytes()
+    assert "40 steps" in out
+    assert checkpoint_path(run, 40).read_bytes() == checkpoint_path(straight, 40).read_bytes()
