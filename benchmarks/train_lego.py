@@ -28,7 +28,8 @@ def worker(data: Path, seconds: float, threads: int) -> None:
     from nerfgen.data import load_dataset
     from nerfgen.render.image import render_image
     from nerfgen.train.config import RunConfig, TrainConfig
-    from nerfgen.train.data import scene_aabb, split_indices
+    from nerfgen.train.data import split_indices
+    from nerfgen.train.extent import scene_extent
     from nerfgen.train.metrics import psnr
     from nerfgen.train.trainer import Trainer
 
@@ -37,7 +38,7 @@ def worker(data: Path, seconds: float, threads: int) -> None:
     test_data = load_dataset(data, downscale=8, background=(1.0, 1.0, 1.0))
     test = split_indices(test_data, "test", 8).tolist()
     config = RunConfig(
-        data=str(data), downscale=8, aabb=scene_aabb(train_data),
+        data=str(data), downscale=8, aabb=scene_extent(train_data, None).aabb,
         train=TrainConfig(seconds=seconds, max_steps=10**9, progress=False, threads=threads),
     )  # fmt: skip
     trainer = Trainer(config, train_data, Path("unused"))

@@ -43,7 +43,10 @@ class Dataset:
         """The frames of one split, in split order; its `splits` is {split: all frames}."""
         if split not in self.splits:
             raise NerfgenError(self.root, f"no split {split!r} (available: {sorted(self.splits)})")
-        idx = self.splits[split]
+        return self.take(self.splits[split], split)
+
+    def take(self, idx: Tensor, split: str) -> Dataset:  # idx [n] int64 frame indices
+        """Frames `idx` in that order, as one split named `split` (LiDAR scans stay whole)."""
 
         def pick(t: Tensor | None) -> Tensor | None:
             return None if t is None else t[idx]

@@ -16,7 +16,8 @@ from nerfgen.fields.ngp import NGPFieldConfig
 from nerfgen.output_dir import MARKER_NAME, check_output, output_dir, output_lock, write_marker
 from nerfgen.render.volume import RenderConfig
 from nerfgen.train.config import GridConfig, RunConfig, TrainConfig, check_ranges
-from nerfgen.train.data import capture_background, scene_aabb
+from nerfgen.train.data import capture_background, split_indices
+from nerfgen.train.extent import describe_extent, scene_extent, unbounded_configs
 from nerfgen.train.run import TrainedField, list_checkpoints, load_trained
 from nerfgen.train.trainer import Trainer
 
@@ -90,8 +91,14 @@ def _prepare(
         raise NerfgenError(data, "dataset has no frames")
     if train.background is None:
         train = replace(train, background=capture_background(dataset))
+    training_frames = dataset.take(split_indices(dataset, "train", train.holdout_every), "train")
+    extent = scene_extent(training_frames, train.background, aabb)
+    if extent.unbounded:
+        field, grid, render = unbounded_configs(extent, field, grid, render)
+    if train.progress:
+        print(describe_extent(extent, grid))
     config = RunConfig(
-        data=str(data.resolve()), downscale=downscale, aabb=aabb or scene_aabb(dataset),
+        data=str(data.resolve()), downscale=downscale, aabb=extent.aabb,
         field=field, grid=grid, render=render, train=train, data_options=data_options,
     )  # fmt: skip
     try:

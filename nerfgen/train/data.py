@@ -1,8 +1,7 @@
-"""Training data as flat ray tables, the held-out split, and the scene box."""
+"""Training data as flat ray tables, the held-out split, and a capture's background colour."""
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 
 import torch
@@ -23,33 +22,6 @@ def split_indices(dataset: Dataset, split: str, holdout_every: int) -> Tensor:  
     if idx.numel() == 0:
         raise NerfgenError(dataset.root, f"split {split!r} has no frames")
     return idx
-
-
-def scene_aabb(dataset: Dataset, padding: float = 0.05) -> tuple[float, ...]:
-    """The box the field lives in. From the dataset's `scene_aabb` metadata when present
-    (captures write it), grown by `padding` of its size on each side so surfaces on the
-    bounds stay inside. Else the object-centric guess: the point nearest to all optical
-    axes, with the half size each camera's narrower field of view covers at its distance
-    (the smallest over cameras; NeRF-synthetic lego gives +-1.45)."""
-    if "scene_aabb" in dataset.metadata:
-        box = torch.as_tensor(dataset.metadata["scene_aabb"], dtype=torch.float64).reshape(-1)
-        if box.numel() != 6 or not bool((box[3:] >= box[:3]).all()):
-            raise NerfgenError(dataset.root, f"scene_aabb must be [[min x,y,z], [max x,y,z]], got {box.tolist()}")
-        pad = padding * (box[3:] - box[:3]).max()
-        return tuple((box[:3] - pad).tolist() + (box[3:] + pad).tolist())
-    cams = dataset.cameras
-    c2w = cams.c2w.double()
-    origins, axes = c2w[:, :3, 3], c2w[:, :3, 2]  # OpenCV: +z looks forward
-    # Least squares: sum_i (I - a_i a_i^T)(p - o_i) = 0.
-    proj = torch.eye(3, dtype=torch.float64) - axes[:, :, None] * axes[:, None, :]
-    centre = torch.linalg.lstsq(proj.sum(0), (proj @ origins[:, :, None]).sum(0)).solution[:, 0]
-    half_fov = torch.minimum(
-        torch.atan(0.5 * cams.width.double() / cams.fx.double()), torch.atan(0.5 * cams.height.double() / cams.fy.double())
-    )
-    half = ((origins - centre).norm(dim=-1) * torch.tan(half_fov)).min().item()
-    if not math.isfinite(half) or half <= 0:
-        raise NerfgenError(dataset.root, "cannot guess the scene box from the cameras; give --aabb")
-    return tuple((centre - half).tolist() + (centre + half).tolist())
 
 
 def capture_background(dataset: Dataset) -> tuple[float, float, float] | None:

@@ -43,7 +43,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def _with_preset(config, values: dict[str, Any]):
+def with_defaults_replaced(config, values: dict[str, Any]):
+    """`config` with `values` for the fields still at their defaults (explicit settings win)."""
     default = type(config)()
     keep = {f.name for f in fields(config) if getattr(config, f.name) != getattr(default, f.name)}
     return replace(config, **{k: v for k, v in values.items() if k not in keep})
@@ -60,4 +61,4 @@ def preset(
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r} (known: {sorted(PRESETS)})")
     given = {"train": train, "field": field, "render": render}
-    return {key: _with_preset(config, PRESETS[name].get(key, {})) for key, config in given.items()}
+    return {key: with_defaults_replaced(config, PRESETS[name].get(key, {})) for key, config in given.items()}
