@@ -23,7 +23,7 @@ from nerfgen.data import load_dataset
 from nerfgen.fields.checkpoint import read_checkpoint
 from nerfgen.train import train_field
 from nerfgen.train.config import GridConfig, RunConfig, TrainConfig
-from nerfgen.train.run import TIMING_FILE, checkpoint_path
+from nerfgen.train.run import TIMING_FILE, checkpoint_path, read_run_checkpoint
 from nerfgen.train.trainer import Trainer
 
 GRID = GridConfig(resolution=32, warmup_steps=8, update_every=4)
@@ -35,8 +35,8 @@ def toy(tmp_path_factory) -> Path:
     return write_toy_dataset(tmp_path_factory.mktemp("toy") / "sphere", n_views=8)
 
 
-def _trainer(toy: Path, out: Path, train: TrainConfig, grid: GridConfig = GRID) -> Trainer:
-    config = RunConfig(data=str(toy.resolve()), downscale=1, aabb=AABB, field=TINY["field"], grid=grid, render=TINY["render"], train=train)
+def _trainer(toy: Path, out: Path, train: TrainConfig) -> Trainer:
+    config = RunConfig(data=str(toy.resolve()), downscale=1, aabb=AABB, field=TINY["field"], grid=GRID, render=TINY["render"], train=train)
     return Trainer(config, load_dataset(toy, background=(0.0, 0.0, 0.0)), out)
 
 
@@ -94,7 +94,8 @@ def test_a_time_budget_resumes_with_the_seconds_already_spent(toy, tmp_path):
     train = tiny_train(max_steps=10, seconds=3600.0)
     train_field(toy, run, train=train, aabb=AABB, **TINY)
     spent = json.loads((run / TIMING_FILE).read_text())["seconds_at_step"]["10"]
-    trainer = _trainer(toy, run, train, TINY["grid"])
+    config = read_run_checkpoint(checkpoint_path(run, 10))[2]  # as train_field completed it
+    trainer = Trainer(config, load_dataset(toy, background=(0.0, 0.0, 0.0)), run)
     trainer.resume(checkpoint_path(run, 10))
     assert trainer.elapsed == spent > 0
 
