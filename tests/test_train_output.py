@@ -18,7 +18,7 @@ from nerfgen.cli import main
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.checkpoint import read_checkpoint, write_checkpoint
 from nerfgen.output_dir import MARKER_NAME, lock_path, output_lock, partial_path, write_marker
-from nerfgen.fields.ngp import NGPFieldConfig
+from nerfgen.fields.ngp import NGPField, NGPFieldConfig
 from nerfgen.train import api, load_trained
 from nerfgen.train.run import checkpoint_path, list_checkpoints
 
@@ -234,3 +234,9 @@ def test_a_model_too_large_to_allocate_is_refused(base_run, tmp_path, capsys):
     sizes = {"n_levels": 32, "log2_hashmap_size": 24, "features_per_level": 8}  # each in range, 16 GiB together
     path = _rewrite_checkpoint(run, config_change=lambda config: config["field"].update(sizes))
     one_line_error(run_cli(capsys, "view", str(run), "--out", str(tmp_path / "orbit")), str(path), "field.log2_hashmap_size", "GiB")
+
+
+@pytest.mark.parametrize("config", [NGPFieldConfig(), NGPFieldConfig(n_levels=3, density_layers=0, predicted_normals=True, sh_degree=2)])
+def test_the_size_estimate_counts_every_parameter(config):
+    field = NGPField(config, torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]))
+    assert config.n_parameters() == sum(p.numel() for p in field.parameters())
