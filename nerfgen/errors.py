@@ -22,7 +22,13 @@ class NerfgenError(Exception):
 def require_at_least_one(config: object, names: Iterable[str]) -> None:
     """Raises for the first of `config`'s integer options `names` below 1, named as its
     command-line flag (--frames, --width, ...)."""
+    require_at_least(config, names, 1)
+
+
+def require_at_least(config: object, names: Iterable[str], lowest: int) -> None:
+    """Raises for the first of `config`'s integer options `names` below `lowest` (e.g. 0
+    for --seed), named as its command-line flag."""
     for name in names:
         value = getattr(config, name)
-        if value < 1:
-            raise NerfgenError(None, f"--{name.replace('_', '-')} must be >= 1, got {value}")
+        if value < lowest:
+            raise NerfgenError(None, f"--{name.replace('_', '-')} must be >= {lowest}, got {value}")

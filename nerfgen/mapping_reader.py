@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from nerfgen.errors import NerfgenError
 
@@ -64,7 +65,7 @@ class MappingReader:
             return default
         return self.data[key]
 
-    def child(self, key: str, where: str) -> "MappingReader":
+    def child(self, key: str, where: str) -> MappingReader:
         return MappingReader(self.file, self.raw(key), where)
 
     def _absent(self, key: str, default: Any) -> bool:

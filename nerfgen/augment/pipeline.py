@@ -31,8 +31,9 @@ from nerfgen.augment.preview import contact_sheet
 from nerfgen.augment.probe import BackgroundProbe, FieldProbe, MeshProbe
 from nerfgen.augment.road import Road, parse_path, road_from_rig
 from nerfgen.augment.scene_file import asset_doc, composed_doc, hole_around
-from nerfgen.errors import NerfgenError, require_at_least_one
+from nerfgen.errors import NerfgenError, require_at_least, require_at_least_one
 from nerfgen.gt.build import load_scene
+from nerfgen.memory import check_render_fits
 from nerfgen.output_dir import check_output, output_dir
 from nerfgen.scene import (
     ComposedSceneSpec,
@@ -84,6 +85,8 @@ def augment(
     clock = _Stopwatch()
     out = Path(out)
     require_at_least_one(config, ("frames", "width", "height", "supersample"))
+    require_at_least(config, ("seed",), 0)
+    check_render_fits("--frames", config.frames, config.width, config.height, config.supersample)
     inputs = (background, *objects.values(), *(gt or {}).values())
     check_output(out, inputs, overwrite)
     formats = parse_formats(config.format)

@@ -35,8 +35,15 @@ class CaptureConfig:
 
 def capture(config: tyro.conf.OmitArgPrefixes[CaptureConfig]) -> None:
     """Capture a bundled scene with exact ground truth into a nerfstudio dataset."""
+    from nerfgen.errors import require_at_least, require_at_least_one
     from nerfgen.gt import capture as capture_scene
+    from nerfgen.gt.capture import RENDER_THREADS, VIEWS_PER_BATCH
+    from nerfgen.memory import check_render_fits
 
+    require_at_least_one(config, ("views", "width", "height", "supersample"))
+    require_at_least(config, ("seed",), 0)
+    in_flight = min(config.views, RENDER_THREADS * VIEWS_PER_BATCH)
+    check_render_fits("--views", config.views, config.width, config.height, config.supersample, in_flight)
     out = capture_scene(
         config.scene, config.out, config.views, config.width, config.height, config.seed,
         supersample=config.supersample, overwrite=config.overwrite,

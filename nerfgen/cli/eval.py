@@ -30,8 +30,10 @@ def run_eval(cmd: tyro.conf.OmitArgPrefixes[EvalCommand]) -> None:
     import torch
 
     from nerfgen.data import load_dataset
+    from nerfgen.errors import require_at_least_one
     from nerfgen.train import evaluate, load_trained
 
+    require_at_least_one(cmd, ("threads",))
     torch.set_num_threads(cmd.threads)
     trained = load_trained(cmd.run)
     config = trained.config

@@ -82,17 +82,19 @@ class RenderConfig:
 
 def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     """Render a labelled dataset (camera, LiDAR) of a scene or composed scene file."""
-    from nerfgen.errors import require_at_least_one
+    from nerfgen.errors import require_at_least, require_at_least_one
     from nerfgen.labels import render_frames
+    from nerfgen.memory import check_render_fits
     from nerfgen.output_dir import check_output
     from nerfgen.sensors.lidar_specs import chosen_lidar
-    from nerfgen.writers.export import check_outputs, parse_formats, write_raw_and_export
+    from nerfgen.writers.export import check_formats, write_raw_and_export
     from nerfgen.writers.raw import raw_meta, write_raw_dataset
 
     require_at_least_one(config, ("frames", "width", "height", "supersample"))
+    require_at_least(config, ("seed",), 0)
+    check_render_fits("--frames", config.frames, config.width, config.height, config.supersample)
     outputs = [o.strip() for o in config.outputs.split(",") if o.strip()]
-    formats = parse_formats(config.format) if config.format else []
-    check_outputs(formats, outputs, None)  # before rendering anything
+    formats = check_formats(config.format, outputs, config.scene) if config.format else []  # before rendering anything
     check_output(config.out, [config.scene], config.overwrite)
     lidar = chosen_lidar(config.lidar, config.lidar_mount, config.lidar_azimuth_deg)
     renderer, rig = _renderer(config)

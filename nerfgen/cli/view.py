@@ -30,13 +30,17 @@ def run_view(cmd: tyro.conf.OmitArgPrefixes[ViewCommand]) -> None:
     import torch
 
     from nerfgen.data import load_dataset
+    from nerfgen.errors import require_at_least_one
+    from nerfgen.memory import check_orbit_fits
     from nerfgen.train import load_trained
     from nerfgen.train.view import render_orbit
 
+    require_at_least_one(cmd, ("orbit", "threads"))
     torch.set_num_threads(cmd.threads)
     trained = load_trained(cmd.run)
     data = cmd.data if cmd.data is not None else Path(trained.config.data)
     dataset = load_dataset(data, downscale=trained.config.downscale)
+    check_orbit_fits(cmd.orbit, int(dataset.cameras.width.max()), int(dataset.cameras.height.max()))
     background = trained.config.train.eval_background
     gif = render_orbit(trained, dataset.cameras, cmd.orbit, cmd.out, background=background, overwrite=cmd.overwrite)
     print(f"wrote {cmd.orbit} views and {gif}")

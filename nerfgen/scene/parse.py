@@ -12,8 +12,8 @@ from typing import Any
 from nerfgen.gt.classes import CLASS_IDS, MAX_INSTANCE_ID
 from nerfgen.gt.parse import _rig
 from nerfgen.gt.spec import Pose
-from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec, Hole, PlacedObject
 from nerfgen.mapping_reader import MappingReader
+from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec, Hole, PlacedObject
 from nerfgen.yaml_file import read_yaml
 
 _GT_SUFFIXES = (".yaml", ".yml")

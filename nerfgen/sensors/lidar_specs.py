@@ -38,6 +38,9 @@ LidarChoice = Literal["none", "vlp16", "hdl32e", "hdl64e"]
 """How command lines name a LiDAR: none, or a preset (`chosen_lidar` turns it into a LidarSpec)."""
 
 KITTI_LIDAR_HEIGHT = 1.73  # m above the ground (KITTI setup)
+# Finest firing step a command may ask for: 36000 firings per sweep (real units: >= 0.08).
+MIN_AZIMUTH_DEG = 0.01
+MAX_MOUNT = 1e6  # |x|, |y|, |z| (m) and |angle| (deg) of a mount pose
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,10 @@ def chosen_lidar(
     """The preset named `choice` (None for "none"), mounted at `mount_pose` (x y z metres,
     roll pitch yaw degrees on the ego frame; default the preset's) and firing every
     `azimuth_deg` degrees (default the preset's)."""
+    if mount_pose is not None and not all(abs(v) < MAX_MOUNT for v in mount_pose):  # NaN fails too
+        raise NerfgenError(None, f"--lidar-mount must be 6 finite numbers within +-{MAX_MOUNT:g}, got {list(mount_pose)}")
+    if azimuth_deg is not None and not MIN_AZIMUTH_DEG <= azimuth_deg <= 360:
+        raise NerfgenError(None, f"--lidar-azimuth-deg must be in [{MIN_AZIMUTH_DEG}, 360], got {azimuth_deg}")
     if choice == "none":
         return None
     spec = _PRESETS_BY_CHOICE[choice]

@@ -41,12 +41,23 @@ def parse_formats(text: str) -> list[str]:
     names = {s.strip().lower() for s in text.split(",") if s.strip()}
     unknown = sorted(names - set(FORMATS))
     if unknown or not names:
-        raise NerfgenError(None, f"unknown format(s) {unknown or [text]}: choose from {', '.join(FORMATS)}")
+        raise NerfgenError(None, f"--format: unknown format(s) {unknown or [text]}: choose from {', '.join(FORMATS)}")
     return [f for f in FORMATS if f in names]
 
 
-def check_outputs(formats: list[str], outputs: list[str], where: Path | None) -> None:
-    """NerfgenError naming `where` when a format needs raw outputs that are not in `outputs`."""
+def check_formats(text: str, outputs: list[str], scene: Path | None = None) -> list[str]:
+    """The formats of --format `text`, checked before anything is rendered: known names,
+    the raw `outputs` each needs, and for BOP the scene file its object models come from."""
+    formats = parse_formats(text)
+    check_outputs(formats, outputs, "--outputs")
+    if "bop" in formats and scene is not None:
+        _scene_spec(scene)
+    return formats
+
+
+def check_outputs(formats: list[str], outputs: list[str], where: Path | str) -> None:
+    """NerfgenError naming `where` (a raw meta.json, or the option that lists the outputs)
+    when a format needs raw outputs that are not in `outputs`."""
     for fmt in formats:
         missing = [o for o in REQUIRED_OUTPUTS[fmt] if o not in outputs]
         if missing:
@@ -66,7 +77,8 @@ def export_raw(
     """Writes each of `formats` of the raw dataset at `raw_dir` to out/<format>/; returns `out`.
 
     BOP object models come from the scene file named in the raw meta.json when it
-    exists (a ground-truth scene YAML); without it BOP is written without models/.
+    exists: a ground-truth scene, or a composed scene whose assets all name their
+    ground-truth scenes (its exact twin); without it BOP is written without models/.
     `command`: the command line recorded in the manifests (default: this `nerfgen export`).
     `overwrite`: replace an existing `out` that nerfgen wrote (nerfgen.output_dir).
     """
@@ -151,13 +163,29 @@ def _writers(work: Path, formats: list[str], info: DatasetInfo, resume: bool, me
 
 
 def _scene_models(meta: dict) -> dict:
-    """BOP models of the ground-truth scene the raw dataset was rendered from, {} if it is not at hand."""
-    from nerfgen.gt import load_scene
+    """BOP models of the scene the raw dataset was rendered from, {} if it is not at hand
+    or has no exact geometry (a composed scene with a trained asset lacking `gt`)."""
+    from nerfgen.gt import build_scene
+    from nerfgen.scene import ComposedSceneSpec, composed_gt_scene
     from nerfgen.writers.bop import models_from_gt_scene
 
     scene = meta.get("scene")
     if not scene or not Path(scene).is_file():
         return {}
-    return models_from_gt_scene(load_scene(scene))
+    spec = _scene_spec(Path(scene))
+    if not isinstance(spec, ComposedSceneSpec):
+        return models_from_gt_scene(build_scene(spec))
+    assets = ([spec.background.asset] if spec.background is not None else []) + [o.asset for o in spec.objects]
+    return models_from_gt_scene(composed_gt_scene(spec)) if all(a.gt is not None for a in assets) else {}
+
+
+def _scene_spec(path: Path):
+    """The SceneSpec or ComposedSceneSpec of a scene file, whichever kind it is."""
+    from nerfgen.gt.parse import parse_scene
+    from nerfgen.scene.parse import is_composed_scene, parse_composed_scene
+    from nerfgen.yaml_file import read_yaml
+
+    data = read_yaml(path)
+    return parse_composed_scene(path, data) if is_composed_scene(data) else parse_scene(path, data)
 
 
