@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from nerfgen.cameras import Cameras
-from nerfgen.gt import GTRenderer, load_scene, look_at, rig_cameras
+from nerfgen.cameras import look_at
+from nerfgen.gt import GTRenderer, load_scene, rig_cameras
 from nerfgen.labels import BOX_CORNER_SIGNS, frame_labels
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from nerfgen.errors import NerfgenError
-from nerfgen.gt import CLASS_IDS, load_scene
+from nerfgen.classes import CLASS_IDS
+from nerfgen.gt import load_scene
 from nerfgen.sensors.frames import ego_poses
 from nerfgen.sensors.lidar import HDL32E, HDL64E, VLP16, LidarSpec, lidar_rays
 from nerfgen.render.lidar_scan import intensity_proxy

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from nerfgen.gt.classes import CLASS_IDS
+from nerfgen.classes import CLASS_IDS
 from nerfgen.render.frame import LidarScan
 from nerfgen.sensors.frames import mount
 from nerfgen.sensors.lidar import HDL32E

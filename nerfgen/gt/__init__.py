@@ -2,13 +2,11 @@
 
     scene = load_scene("scenes/street.yaml")            # GTScene: triangles, labels, 3D boxes
     hits = cast_rays(scene, origins, directions)        # RayHits: range, normals, ids per ray
-    maps = GTRenderer(scene).render(cameras, 0)         # FrameMaps (nerfgen.labels.FrameRenderer)
+    maps = GTRenderer(scene).render(cameras, 0)         # FrameMaps (nerfgen.render.frame.FrameRenderer)
     capture(scene, "out/street", views=100, seed=0)     # nerfstudio dataset + gt.json
 """
-from nerfgen.cameras import look_at  # re-exported: it moved to nerfgen.cameras
 from nerfgen.gt.build import GTScene, InstanceBox, build_scene, load_scene
 from nerfgen.gt.capture import capture
-from nerfgen.gt.classes import CLASS_IDS, CLASS_NAMES
 from nerfgen.gt.parse import load_scene_spec
 from nerfgen.gt.raycast import RayHits, cast_rays
 from nerfgen.gt.render import GTFrames, render_gt
@@ -18,8 +16,6 @@ from nerfgen.gt.shading import shade
 from nerfgen.gt.subset import instance_subscene
 
 __all__ = [
-    "CLASS_IDS",
-    "CLASS_NAMES",
     "GTFrames",
     "GTRenderer",
     "GTScene",
@@ -31,7 +27,6 @@ __all__ = [
     "instance_subscene",
     "load_scene",
     "load_scene_spec",
-    "look_at",
     "render_gt",
     "rig_cameras",
     "shade",

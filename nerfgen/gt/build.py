@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nerfgen.gt.classes import CLASS_IDS
+from nerfgen.classes import CLASS_IDS
 from nerfgen.gt.parse import load_scene_spec
 from nerfgen.gt.primitives import part_mesh
 from nerfgen.gt.spec import Material, ObjectSpec, SceneSpec
@@ -43,7 +43,7 @@ class GTScene:
     vertices [V,3] float64 world; faces [F,3] int64; face_normals [F,3] float64 unit,
     outward; face_offsets [F] float64 (face f lies in the plane n_f . x = offset_f);
     face_instance [F] int32 (0 = stuff); face_class [F] int32 (ids of
-    `nerfgen.gt.classes.CLASS_NAMES`); face_part [F] int32 index into `materials` and
+    `nerfgen.classes.CLASS_NAMES`); face_part [F] int32 index into `materials` and
     `world_to_part` [P,4,4] (textures are evaluated in part-local coordinates, so they
     stick to the surface and look the same from every view).
     """

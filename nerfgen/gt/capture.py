@@ -24,7 +24,7 @@ from nerfgen.cameras import Cameras
 from nerfgen.data import holdout_split, write_transforms
 from nerfgen.errors import NerfgenError
 from nerfgen.gt.build import GTScene, load_scene
-from nerfgen.gt.classes import CLASS_NAMES
+from nerfgen.classes import CLASS_NAMES
 from nerfgen.gt.raycast import embree_scene
 from nerfgen.gt.render import GTFrames, render_gt, torch_threads
 from nerfgen.gt.rig import rig_cameras

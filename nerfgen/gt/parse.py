@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from nerfgen.gt.classes import CLASS_IDS, MAX_INSTANCE_ID
+from nerfgen.classes import CLASS_IDS, MAX_INSTANCE_ID
 from nerfgen.gt.spec import (
     PRIMITIVES,
     RIG_TYPES,
@@ -76,7 +76,7 @@ def parse_scene(path: Path, data: Any) -> SceneSpec:
         background=_rgb(r, "background"),
         lights=_lights(r.child("lights", "lights")),
         objects=objects,
-        rig=_rig(r.child("rig", "rig")),
+        rig=parse_rig(r.child("rig", "rig")),
     )
 
 
@@ -211,7 +211,8 @@ def _lights(r: MappingReader) -> Lights:
     return Lights(ambient=r.number("ambient", min_value=0.0), directional=tuple(lights), shadows=r.flag("shadows", False))
 
 
-def _rig(r: MappingReader) -> Rig:
+def parse_rig(r: MappingReader) -> Rig:
+    """The camera rig of a scene file (both kinds of scene share it)."""
     r.check_keys(("fov_deg", "segments"))
     fov = r.number("fov_deg", positive=True)
     if fov >= 180:

@@ -29,7 +29,7 @@ class FrameMaps:
     opacity: np.ndarray  # [H,W] float32 in [0,1] (1 for every ground-truth hit)
     normals_world: np.ndarray  # [H,W,3] float32 unit world-frame normals, 0 = no surface
     instance: np.ndarray  # [H,W] int32, 0 = background / stuff
-    class_id: np.ndarray  # [H,W] int32, 0 = none (ids from nerfgen.gt.classes)
+    class_id: np.ndarray  # [H,W] int32, 0 = none (ids from nerfgen.classes)
 
 
 @dataclass

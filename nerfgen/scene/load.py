@@ -13,7 +13,7 @@ from nerfgen.fields.base import Field
 from nerfgen.gt.build import InstanceBox, load_scene
 from nerfgen.gt.parse import load_scene_spec
 from nerfgen.gt.spec import Rig
-from nerfgen.gt.classes import CLASS_IDS
+from nerfgen.classes import CLASS_IDS
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.render.volume import step_size
 from nerfgen.scene.fields import SceneField, occupied_bounds

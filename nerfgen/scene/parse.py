@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nerfgen.gt.classes import CLASS_IDS, MAX_INSTANCE_ID
-from nerfgen.gt.parse import _rig
+from nerfgen.classes import CLASS_IDS, MAX_INSTANCE_ID
+from nerfgen.gt.parse import parse_rig
 from nerfgen.gt.spec import Pose
 from nerfgen.mapping_reader import MappingReader
 from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec, Hole, PlacedObject
@@ -49,7 +49,7 @@ def parse_composed_scene(path: Path, data: Any) -> ComposedSceneSpec:
         if o.instance_id in seen:
             r.fail(f"duplicate instance_id {o.instance_id}")
         seen.add(o.instance_id)
-    rig = _rig(r.child("rig", "rig")) if r.has("rig") else None
+    rig = parse_rig(r.child("rig", "rig")) if r.has("rig") else None
     return ComposedSceneSpec(path=path, background=background, objects=objects, rig=rig)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nerfgen.gt.build import InstanceBox
-from nerfgen.gt.classes import CLASS_IDS
+from nerfgen.classes import CLASS_IDS
 from nerfgen.cameras.transforms import rotation_rpy
 from nerfgen.gt.transforms import pose_matrix
 from nerfgen.scene.spec import Hole, PlacedObject

@@ -15,7 +15,7 @@ import numpy as np
 
 from nerfgen.errors import NerfgenError
 from nerfgen.gt.build import GTScene, load_scene
-from nerfgen.gt.classes import CLASS_IDS
+from nerfgen.classes import CLASS_IDS
 from nerfgen.cameras.transforms import apply
 from nerfgen.scene.load import asset_gt_box, default_rig
 from nerfgen.scene.parse import load_composed_scene_spec

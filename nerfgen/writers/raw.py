@@ -42,7 +42,7 @@ from PIL import Image
 
 from nerfgen.atomic import atomic_write_bytes
 from nerfgen.errors import NerfgenError
-from nerfgen.gt.classes import CLASS_NAMES
+from nerfgen.classes import CLASS_NAMES
 from nerfgen.labels.frames import RenderedFrame
 from nerfgen.render.frame import SceneInstance
 from nerfgen.labels.serialize import labels_from_json, labels_to_json
