@@ -25,6 +25,15 @@ def require_at_least_one(config: object, names: Iterable[str]) -> None:
     require_at_least(config, names, 1)
 
 
+def require_in_ranges(config: object, ranges: dict[str, tuple[float, float]]) -> None:
+    """Raises for the first of `config`'s options outside its [low, high] in `ranges` (NaN
+    is in none), named as its command-line flag."""
+    for name, (low, high) in ranges.items():
+        value = getattr(config, name)
+        if not low <= value <= high:
+            raise NerfgenError(None, f"--{name.replace('_', '-')} must be in [{low:g}, {high:g}], got {value}")
+
+
 def require_at_least(config: object, names: Iterable[str], lowest: int) -> None:
     """Raises for the first of `config`'s integer options `names` below `lowest` (e.g. 0
     for --seed), named as its command-line flag."""

@@ -3,7 +3,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nerfgen.errors import require_in_ranges
 from nerfgen.sensors.lidar_specs import LidarChoice
+
+# The values each placement option may take (NaN is in none): distances in metres up to
+# a kilometre; grid spacings from a centimetre, so the heightmap and the occupancy probes
+# of a corridor stay small.
+_RANGES: dict[str, tuple[float, float]] = {
+    "n_objects": (0, 10_000),
+    "min_visible_frames": (0, 1_000_000),
+    "min_box_height_px": (0.0, 1e6),
+    "max_lateral": (0.1, 1000.0),
+    "ground_cell": (0.01, 100.0),
+    "ground_tolerance": (0.0, 1000.0),
+    "max_ground_step": (0.0, 1000.0),
+    "min_gap": (0.0, 1000.0),
+    "clearance": (0.0, 1000.0),
+    "occupancy_spacing": (0.01, 100.0),
+    "occupancy_opacity": (0.01, 0.99),
+    "ego_length": (0.1, 100.0),
+    "ego_width": (0.1, 100.0),
+    "yaw_jitter_deg": (0.0, 180.0),
+    "tries_per_object": (1, 1_000_000),
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,9 @@ class PlacementConfig:
     """Right-hand traffic: objects left of the road's centre line face against the drive."""
     tries_per_object: int = 300
     """Candidate spots drawn per object before the request is declared unsatisfiable."""
+
+    def __post_init__(self) -> None:
+        require_in_ranges(self, _RANGES)
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def augment(
     """
     clock = _Stopwatch()
     out = Path(out)
-    require_at_least_one(config, ("frames", "width", "height", "supersample"))
+    require_at_least_one(config, ("frames", "width", "height", "supersample", "preview_rows"))
     require_at_least(config, ("seed",), 0)
     check_render_fits("--frames", config.frames, config.width, config.height, config.supersample)
     inputs = (background, *objects.values(), *(gt or {}).values())

@@ -16,6 +16,7 @@ import numpy as np
 from nerfgen.cameras import Cameras, focal_from_fov
 from nerfgen.errors import NerfgenError
 from nerfgen.gt.spec import Rig
+from nerfgen.mapping_reader import LIMIT
 from nerfgen.sensors.trajectories import drive, path_points
 
 
@@ -64,4 +65,9 @@ def parse_path(text: str) -> np.ndarray:
         raise NerfgenError(None, f"--path must be comma-separated numbers x0,y0,x1,y1,..., got {text!r}") from None
     if len(values) < 4 or len(values) % 2:
         raise NerfgenError(None, f"--path needs an even number (>= 4) of values x0,y0,x1,y1,..., got {len(values)}")
-    return np.array(values).reshape(-1, 2)
+    if not all(abs(v) < LIMIT for v in values):  # NaN fails too
+        raise NerfgenError(None, f"--path values must be finite and within +-{LIMIT:g} m, got {text!r}")
+    waypoints = np.array(values).reshape(-1, 2)
+    if not np.linalg.norm(np.diff(waypoints, axis=0), axis=1).all():
+        raise NerfgenError(None, f"--path repeats a waypoint: each step must move, got {text!r}")
+    return waypoints

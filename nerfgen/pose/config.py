@@ -3,6 +3,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nerfgen.errors import require_in_ranges
+
+# The values each option may take (NaN is in none); the counts bounded so that rays per
+# step x hypotheses x rays per pixel stays within memory.
+_RANGES: dict[str, tuple[float, float]] = {
+    "iterations": (1, 1_000_000),
+    "rays_per_step": (1, 1_000_000),
+    "lr": (1e-9, 10.0),
+    "lr_final_factor": (1e-6, 10.0),
+    "stages": (1, 16),
+    "coarse_blur": (0.0, 1.0),
+    "rays_per_pixel": (1, 256),
+    "interest_fraction": (0.0, 1.0),
+    "interest_quantile": (0.0, 1.0),
+    "interest_dilation": (0, 1000),
+    "hypotheses": (1, 1000),
+    "keep_fraction": (1e-6, 1.0),
+    "hypothesis_rotation_deg": (0.0, 180.0),
+    "hypothesis_translation": (0.0, 1e6),
+    "eval_rays": (1, 10_000_000),
+    "seed": (0, 2**32 - 1),
+}
+
 
 @dataclass(frozen=True)
 class LocalizeConfig:
@@ -45,3 +68,6 @@ class LocalizeConfig:
     """Pixels (a fixed regular grid) on which the final loss of every hypothesis is compared."""
     seed: int = 0
     """Seed of ray sampling and hypotheses: the same seed gives the same result on CPU."""
+
+    def __post_init__(self) -> None:
+        require_in_ranges(self, _RANGES)

@@ -78,7 +78,8 @@ def camera_frame_directions(cameras: Cameras, uv: Tensor) -> Tensor:  # uv [N,2]
     return generate_rays(at_origin, 0, uv.float()).directions
 
 
-def _validate(image: Tensor, cameras: Cameras, init: Tensor, config: LocalizeConfig) -> None:
+def _validate(image: Tensor, cameras: Cameras, init: Tensor) -> None:
+    """The query's shapes and initial pose (LocalizeConfig checks its own ranges)."""
     if image.dim() != 3 or image.shape[-1] != 3:
         raise NerfgenError(None, f"image must be [H,W,3], got {list(image.shape)}")
     if (int(cameras.height[0]), int(cameras.width[0])) != tuple(image.shape[:2]):
@@ -86,10 +87,6 @@ def _validate(image: Tensor, cameras: Cameras, init: Tensor, config: LocalizeCon
             None, f"image is {image.shape[1]}x{image.shape[0]} but the camera is {int(cameras.width[0])}x{int(cameras.height[0])}"
         )
     check_poses(init, None)
-    if config.iterations < 1 or config.rays_per_step < 1 or config.hypotheses < 1 or config.stages < 1:
-        raise NerfgenError(None, "iterations, rays_per_step, hypotheses and stages must be >= 1")
-    if not 0 < config.keep_fraction <= 1:
-        raise NerfgenError(None, f"keep_fraction must be in (0, 1], got {config.keep_fraction:g}")
 
 
 def _start_twists(config: LocalizeConfig, twists_of: TwistsFn, translation_scale: float) -> Tensor:  # -> [H,6]
@@ -222,7 +219,7 @@ def localize(
 ) -> LocalizeResult:
     """Camera pose of `image` in the world of `trained` (module docstring)."""
     started = time.perf_counter()
-    _validate(image, cameras, init_c2w, config)
+    _validate(image, cameras, init_c2w)
     init = torch.as_tensor(init_c2w).float()
     depth = median_depth(trained, cameras, init)
     poses_of = twist_poses(init, depth, pivot_depth=depth)
@@ -243,7 +240,7 @@ def localize_object(
     """World pose of one object of a composed scene, seen by a known camera; every other
     field stays where it is. The pose is rigid (the object's scale is kept)."""
     started = time.perf_counter()
-    _validate(image, cameras, init_to_world, config)
+    _validate(image, cameras, init_to_world)
     init = torch.as_tensor(init_to_world).float()
     placed = fields[index]
     box = placed.bounds if placed.bounds is not None else placed.field.aabb.reshape(2, 3)
