@@ -49,7 +49,7 @@ def main() -> None:
         if not data.exists():
             capture(SCENES / f"{name}.yaml", data, views=100, width=200, height=150, seed=0, progress=False)
         t0 = time.perf_counter()
-        train_field(data, run, **preset(args.preset.get(name, "object"), train=budget))
+        train_field(data, run, overwrite=True, **preset(args.preset.get(name, "object"), train=budget))  # a rerun retrains
         seconds = time.perf_counter() - t0
         trained = load_trained(run)
         dataset = load_dataset(data, background=trained.config.train.eval_background)

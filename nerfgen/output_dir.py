@@ -56,6 +56,15 @@ def _within(inner: Path, outer: Path) -> bool:
     return inner == outer or outer in inner.parents
 
 
+def check_inputs(out: str | Path, inputs: Iterable[str | Path]) -> None:
+    """Raises NerfgenError when the output directory `out` is, contains or lies inside an input."""
+    target = Path(out).resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if _within(target, source) or _within(source, target):
+            raise NerfgenError(out, f"output must not be, contain or lie inside the input {given}")
+
+
 def check_output(
     out: str | Path, inputs: Iterable[str | Path] = (), overwrite: bool = False, resumable: bool = False
 ) -> None:
@@ -63,11 +72,7 @@ def check_output(
     (module doc); call it before any work, so a refusal costs nothing. `resumable`: the
     command continues an existing `out` with --resume (training), said in the refusal."""
     out = Path(out)
-    target = out.resolve()
-    for given in inputs:
-        source = Path(given).resolve()
-        if _within(target, source) or _within(source, target):
-            raise NerfgenError(out, f"output must not be, contain or lie inside the input {given}")
+    check_inputs(out, inputs)
     if not out.exists() and not out.is_symlink():
         return
     if not out.is_dir():

@@ -13,7 +13,7 @@ from nerfgen.atomic import atomic_write_bytes
 from nerfgen.data import Dataset, load_dataset
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.ngp import NGPFieldConfig
-from nerfgen.output_dir import MARKER_NAME, check_output, output_dir, output_lock, write_marker
+from nerfgen.output_dir import MARKER_NAME, check_inputs, check_output, output_dir, output_lock, write_marker
 from nerfgen.render.volume import RenderConfig
 from nerfgen.train.config import GridConfig, RunConfig, TrainConfig, check_ranges
 from nerfgen.train.data import capture_background, split_indices
@@ -115,9 +115,7 @@ def _holds_files(out: Path) -> bool:
 def _check_resumable(out: Path, data: Path) -> None:
     """--resume keeps what is in `out`, so of check_output's rules only the one on inputs
     applies; `out` must be a training run."""
-    target, source = out.resolve(), data.resolve()
-    if target == source or source in target.parents or target in source.parents:
-        raise NerfgenError(out, f"output must not be, contain or lie inside the input {data}")
+    check_inputs(out, (data,))
     if not out.is_dir() or not any(out.iterdir()):
         raise NerfgenError(out, "nothing to resume here: train without --resume to start a run")
     if not _is_training_run(out) and not list_checkpoints(out):
