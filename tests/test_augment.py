@@ -32,7 +32,7 @@ def run(out: Path, *extra: str) -> list[str]:
 def test_augment_writes_scene_labels_formats_and_preview(tmp_path):
     out = tmp_path / "aug"
     argv = run(out, "--n-objects", "2", "--remove", "1", "3", "--seed", "5")
-    assert sorted(p.name for p in out.iterdir()) == ["coco", "kitti", "placement.json", "preview.png", "raw", "scene.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == [".nerfgen-output", "coco", "kitti", "placement.json", "preview.png", "raw", "scene.yaml"]
     report = json.loads((out / "placement.json").read_text())
     spec = load_composed_scene_spec(out / "scene.yaml")
     assert [o.pose.translation for o in spec.objects] == [tuple(o["position"]) for o in report["objects"]]
@@ -65,9 +65,9 @@ def test_augment_writes_scene_labels_formats_and_preview(tmp_path):
         assert preview.size == (3 * 48, 3 * 36)
 
     first = files(out)
-    main(argv)  # same seed: the same bytes, and no staging directories left behind
+    main([*argv, "--overwrite"])  # same seed: the same bytes, and no staging directories left behind
     assert files(out) == first and sorted(p.name for p in tmp_path.iterdir()) == ["aug"]
-    run(out, "--n-objects", "2", "--remove", "1", "3", "--seed", "6")
+    run(out, "--n-objects", "2", "--remove", "1", "3", "--seed", "6", "--overwrite")
     assert json.loads((out / "placement.json").read_text())["objects"] != report["objects"]
 
 

@@ -330,6 +330,8 @@ CASES: dict[str, Case] = {
     "augment-path-standing-still": option(lambda tmp, i, out: augment(out, "--path", "0,0,0,0"), "--path", "repeats a waypoint"),
     "augment-preview-rows-zero": option(lambda tmp, i, out: augment(out, "--preview-rows", "0"), "--preview-rows", "must be >= 1"),
     "eval-threads-zero": option(lambda tmp, i, out: ["eval", str(i.run), "--data", str(i.toy), "--threads", "0"], "--threads", "must be >= 1"),
+    "train-threads-zero": option(lambda tmp, i, out: ["train", str(i.toy), "--out", str(out), "--threads", "0"], "--threads", "must be >= 1"),
+    "train-aabb-nan": option(lambda tmp, i, out: ["train", str(i.toy), "--out", str(out), "--aabb", "0", "0", "0", "nan", "1", "1"], "--aabb", "must be finite"),
     "view-threads-zero": option(lambda tmp, i, out: ["view", str(i.run), "--out", str(out), "--threads", "0"], "--threads", "must be >= 1"),
     "view-orbit-zero": option(lambda tmp, i, out: ["view", str(i.run), "--out", str(out), "--orbit", "0"], "--orbit", "must be >= 1"),
     "localize-intrinsics-nan": option(lambda tmp, i, out: localize(i, out, "--init", str(pose_file(tmp)), "--intrinsics", "nan,1,1,1"), "--intrinsics", "four numbers"),

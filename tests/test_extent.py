@@ -97,3 +97,13 @@ def test_llff_bounds_place_the_foreground_between_near_and_twice_near():
     near_point = rays.origins[centre_ray] + rays.directions[centre_ray] * 1.5 / rays.z_cam[centre_ray]
     assert bool(_inside(near_point[None].double(), extent.aabb).all())
     assert np.all(np.subtract(extent.aabb[3:], extent.aabb[:3]) < 2 * 4.0 + 2 * 3.0 + 1)  # not out to the far bound
+
+
+def test_a_malformed_aabb_is_named():
+    import pytest
+
+    from nerfgen.errors import NerfgenError
+
+    for aabb in [(0, 0, 0, float("nan"), 1, 1), (0, 0, 0, -1, 1, 1)]:
+        with pytest.raises(NerfgenError, match="--aabb must be finite"):
+            scene_extent(_dataset(None), background=None, aabb=aabb)

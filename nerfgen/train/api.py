@@ -59,6 +59,8 @@ def train_field(
         _check_resumable(out, data)
     else:
         check_output(out, (data,), overwrite=overwrite, resumable=True)
+    if train.threads < 1:
+        raise NerfgenError(None, f"--threads must be >= 1, got {train.threads}")
     torch.set_num_threads(train.threads)
     data_options = {k: v for k, v in (data_options or {}).items() if v is not None}
     prepare = partial(_prepare, data, downscale, train, field, grid, render, aabb, data_options)

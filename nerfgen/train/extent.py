@@ -69,6 +69,8 @@ def scene_extent(
     points = scene_points(dataset)
     if aabb is not None:
         box, source = torch.tensor(aabb, dtype=torch.float64), "--aabb"
+        if not bool(torch.isfinite(box).all()) or not bool((box[3:] > box[:3]).all()):
+            raise NerfgenError(None, f"--aabb must be finite min x y z below max x y z, got {list(aabb)}")
     elif "scene_aabb" in dataset.metadata:
         box, source = _metadata_box(dataset), "the dataset's scene_aabb"
     elif points is not None:
