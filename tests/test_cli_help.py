@@ -23,6 +23,9 @@ def test_capture_help_shows_the_supersample_docstring_as_one_paragraph(capsys, m
     with pytest.raises(SystemExit) as exit_info:
         main(["capture", "--help"])
     assert exit_info.value.code == 0
-    lines = [line for line in capsys.readouterr().out.splitlines() if "--supersample" in line]
-    assert len(lines) == 1
-    assert "rays per pixel (1: one ray through the pixel centre, which aliases fine textures). Labels always" in lines[0]
+    out = capsys.readouterr().out.splitlines()
+    (at,) = [k for k, line in enumerate(out) if "--supersample" in line]
+    # The description sits beside the flag, or on the next line when long flags push it there.
+    described = [line for line in out[at : at + 2] if "RGB anti-aliasing" in line]
+    assert len(described) == 1
+    assert "rays per pixel (1: one ray through the pixel centre, which aliases fine textures). Labels always" in described[0]
