@@ -25,6 +25,7 @@ SUBCOMMANDS["render"] = "nerfgen.cli.render:render"
 SUBCOMMANDS["export"] = "nerfgen.cli.export:export"
 SUBCOMMANDS["localize"] = "nerfgen.cli.localize:run_localize"
 SUBCOMMANDS["augment"] = "nerfgen.cli.augment:augment"
+SUBCOMMANDS["serve"] = "nerfgen.cli.serve:serve"
 
 
 def _load(spec: str):
