@@ -14,7 +14,7 @@ from test_writers_fixtures import cameras, scene_and_frames, scene_data, tree_by
 
 from nerfgen.cli import main
 from nerfgen.errors import NerfgenError
-from nerfgen.writers import raw
+from nerfgen.writers import export, raw
 from nerfgen.writers.coco import CocoWriter
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.export import export_raw
@@ -67,7 +67,7 @@ def _fail_on_frame(monkeypatch, index):
             raise KeyboardInterrupt  # as if the user pressed Ctrl-C here
         return real(root, i)
 
-    monkeypatch.setattr(raw, "read_raw_frame", read)
+    monkeypatch.setattr(export, "read_raw_frame", read)  # the name export_raw reads frames through
 
 
 def test_interrupted_then_resumed_export_is_byte_identical(raw_dir, tmp_path, monkeypatch):

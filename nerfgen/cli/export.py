@@ -30,11 +30,10 @@ class ExportConfig:
 
 def export(config: tyro.conf.OmitArgPrefixes[ExportConfig]) -> None:
     """Write a raw rendered dataset as KITTI, COCO, BOP or nerfstudio."""
+    from nerfgen.api import export_dataset
     from nerfgen.errors import NerfgenError
-    from nerfgen.writers.export import export_raw, parse_formats
 
-    formats = parse_formats(config.format)
     if not 0 < config.bop_depth_scale < 1e6:  # NaN and inf fail too
         raise NerfgenError(None, f"--bop-depth-scale must be a positive number of millimetres, got {config.bop_depth_scale}")
-    out = export_raw(config.raw, config.out, formats, config.resume, config.bop_depth_scale, overwrite=config.overwrite)
-    print(f"wrote {', '.join(formats)} of {config.raw} to {out}")
+    out = export_dataset(config.raw, config.out, config.format, config.resume, config.bop_depth_scale, config.overwrite)
+    print(f"wrote {config.format} of {config.raw} to {out}")

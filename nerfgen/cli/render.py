@@ -82,98 +82,18 @@ class RenderConfig:
 
 def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     """Render a labelled dataset (camera, LiDAR) of a scene or composed scene file."""
+    from nerfgen.api import render_dataset
     from nerfgen.errors import require_at_least, require_at_least_one
-    from nerfgen.labels import render_frames
-    from nerfgen.memory import check_render_fits
-    from nerfgen.output_dir import check_output
-    from nerfgen.sensors.lidar_specs import chosen_lidar
-    from nerfgen.writers.export import check_formats, write_raw_and_export
-    from nerfgen.writers.raw import raw_meta, write_raw_dataset
 
     require_at_least_one(config, ("frames", "width", "height", "supersample"))
     require_at_least(config, ("seed",), 0)
-    check_render_fits("--frames", config.frames, config.width, config.height, config.supersample)
     outputs = [o.strip() for o in config.outputs.split(",") if o.strip()]
-    formats = check_formats(config.format, outputs, config.scene) if config.format else []  # before rendering anything
-    check_output(config.out, [config.scene], config.overwrite)
-    lidar = chosen_lidar(config.lidar, config.lidar_mount, config.lidar_azimuth_deg)
-    renderer, rig = _renderer(config)
-    if config.trajectory == "rig":
-        from nerfgen.gt import rig_cameras
-
-        cameras = rig_cameras(rig, config.frames, config.width, config.height, config.seed)
-    else:
-        cameras = _trajectory_cameras(config, rig)
-    meta = raw_meta(renderer.instances(), len(cameras), outputs, str(config.scene), config.seed, _command(config), lidar)
-    lidar_poses = None
-    if lidar is not None:
-        from nerfgen.sensors.frames import mounted_on_ground_ego
-
-        lidar_poses = mounted_on_ground_ego(cameras.c2w.double().numpy(), lidar.sensor_to_ego)
-
-    def frames(first: int):
-        return render_frames(
-            renderer, cameras, boxes="boxes" in outputs, correspondences="correspondences" in outputs,
-            lidar=lidar, lidar_poses=lidar_poses, first=first,
-        )  # fmt: skip
-
-    if formats:
-        out = write_raw_and_export(config.out, frames, meta, formats, resume=config.resume, overwrite=config.overwrite)
-    else:
-        out = write_raw_dataset(config.out, frames, meta, resume=config.resume, overwrite=config.overwrite)
-    print(f"wrote {len(cameras)} frames of {config.scene} to {out}")
-
-
-def _renderer(config: RenderConfig):
-    """The scene's FrameRenderer and camera rig: GTRenderer for ground-truth scenes (and
-    for composed ones with --exact, on their twin), NeuralSceneRenderer for composed ones."""
-    from nerfgen.errors import NerfgenError
-    from nerfgen.gt import GTRenderer, build_scene
-    from nerfgen.gt.parse import parse_scene
-    from nerfgen.scene import NeuralSceneRenderer, composed_gt_scene, default_rig, is_composed_scene, load_composed_scene, read_yaml
-    from nerfgen.scene.parse import parse_composed_scene
-
-    data = read_yaml(config.scene)
-    if not is_composed_scene(data):
-        if config.exact:
-            raise NerfgenError(config.scene, "--exact applies to composed scenes; ground-truth scenes are always exact")
-        scene = build_scene(parse_scene(config.scene, data))
-        return GTRenderer(scene, config.supersample), scene.spec.rig
-    spec = parse_composed_scene(config.scene, data)
-    rig = default_rig(spec)
-    if rig is None:
-        raise NerfgenError(config.scene, "no camera rig: add 'rig:' or a 'gt' scene to the background or an object")
-    if config.exact:
-        return GTRenderer(composed_gt_scene(spec), config.supersample), rig
-    return NeuralSceneRenderer(load_composed_scene(spec), supersample=config.supersample), rig
-
-
-def _trajectory_cameras(config: RenderConfig, rig):
-    """Pinhole cameras (the rig's field of view) along an orbit or drive placed by the
-    scene's rig segments; the seed picks the orbit's start and jitters the drive."""
-    import numpy as np
-
-    from nerfgen.cameras import Cameras, focal_from_fov
-    from nerfgen.errors import NerfgenError
-    from nerfgen.sensors.trajectories import drive, orbit
-
-    kind = {"orbit": "orbit", "drive": "line"}[config.trajectory]
-    segment = next((s for s in rig.segments if s.type == kind), None)
-    if segment is None:
-        raise NerfgenError(config.scene, f"the scene's rig has no {kind} segment for --trajectory {config.trajectory}")
-    rng = np.random.default_rng(config.seed)
-    if config.trajectory == "orbit":
-        elevation = float(np.mean(segment.elevation_deg))
-        c2w = orbit(segment.center, segment.radius, elevation, config.frames, rng.uniform(0.0, 360.0))
-    else:
-        start, end = np.asarray(segment.eye_from, np.float64), np.asarray(segment.eye_to, np.float64)
-        step = np.linalg.norm(end[:2] - start[:2]) / max(config.frames - 1, 1)  # metres per frame
-        path = np.stack([start[:2], end[:2]])
-        c2w = drive(
-            path, speed=step, fps=1.0, n=config.frames, height=start[2], jitter=segment.jitter, seed=config.seed
-        )
-    focal = focal_from_fov(np.radians(rig.fov_deg), config.width)
-    return Cameras.create(c2w, focal, focal, config.width / 2, config.height / 2, config.width, config.height)
+    out = render_dataset(
+        config.scene, config.out, config.trajectory, config.frames, config.width, config.height, outputs,
+        config.seed, config.exact, config.supersample, config.lidar, config.lidar_mount, config.lidar_azimuth_deg,
+        config.format, config.resume, config.overwrite, _command(config),
+    )  # fmt: skip
+    print(f"wrote {config.frames} frames of {config.scene} to {out}")
 
 
 def _command(config: RenderConfig) -> list[str]:

@@ -10,7 +10,6 @@ with W_i, U_i the exclusive per-ray cumulative sums of w and w * s.
 """
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from nerfgen.ops.packed import exclusive_sum_per_ray

@@ -15,16 +15,27 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from nerfgen.errors import NerfgenError
 from nerfgen.output_dir import output_dir
 from nerfgen.progress import progress_bar
 from nerfgen.writers.encode import json_bytes
+from nerfgen.writers.bop import BopWriter
+from nerfgen.writers.coco import CocoWriter
 from nerfgen.writers.info import DatasetInfo
-
-if TYPE_CHECKING:
-    from nerfgen.writers.raw import FrameSource
+from nerfgen.writers.kitti import KittiWriter
+from nerfgen.writers.nerfstudio_export import NerfstudioWriter
+from nerfgen.writers.raw import (
+    META_NAME,
+    FrameSource,
+    raw_inputs,
+    raw_stamp,
+    read_raw_alone_masks,
+    read_raw_frame,
+    read_raw_lidar,
+    read_raw_meta,
+    write_raw_frames,
+)
 
 FORMATS = ("kitti", "coco", "bop", "nerfstudio")
 # raw outputs (nerfgen.writers.raw.OUTPUTS) each format is made of
@@ -45,13 +56,12 @@ def parse_formats(text: str) -> list[str]:
     return [f for f in FORMATS if f in names]
 
 
-def check_formats(text: str, outputs: list[str], scene: Path | None = None) -> list[str]:
-    """The formats of --format `text`, checked before anything is rendered: known names,
-    the raw `outputs` each needs, and for BOP the scene file its object models come from."""
+def check_formats(text: str, outputs: list[str] | None) -> list[str]:
+    """The formats of --format `text`, checked before anything is rendered: known names
+    and, given the raw `outputs` to render, the ones each format needs."""
     formats = parse_formats(text)
-    check_outputs(formats, outputs, "--outputs")
-    if "bop" in formats and scene is not None:
-        _scene_spec(scene)
+    if outputs is not None:
+        check_outputs(formats, outputs, "--outputs")
     return formats
 
 
@@ -73,17 +83,15 @@ def export_raw(
     progress: bool = True,
     command: tuple[str, ...] | None = None,
     overwrite: bool = False,
+    bop_models: dict | None = None,
 ) -> Path:
     """Writes each of `formats` of the raw dataset at `raw_dir` to out/<format>/; returns `out`.
 
-    BOP object models come from the scene file named in the raw meta.json when it
-    exists: a ground-truth scene, or a composed scene whose assets all name their
-    ground-truth scenes (its exact twin); without it BOP is written without models/.
+    `bop_models`: BOP's object models (nerfgen.writers.bop.models_from_gt_scene; the
+    caller builds them, e.g. nerfgen.api.bop_models); without them BOP has no models/.
     `command`: the command line recorded in the manifests (default: this `nerfgen export`).
     `overwrite`: replace an existing `out` that nerfgen wrote (nerfgen.output_dir).
     """
-    from nerfgen.writers.raw import META_NAME, read_raw_alone_masks, read_raw_frame, read_raw_lidar, read_raw_meta
-
     raw_dir, out = Path(raw_dir), Path(out)
     formats = parse_formats(formats) if isinstance(formats, str) else parse_formats(",".join(formats))
     if not raw_dir.is_dir():
@@ -100,7 +108,7 @@ def export_raw(
     meta_sha256 = hashlib.sha256((raw_dir / META_NAME).read_bytes()).hexdigest()
     stamp = json_bytes({"raw_meta_sha256": meta_sha256, "command": command})
     with output_dir(out, "export", (raw_dir,), overwrite, resume, stamp) as work, progress_bar(progress) as bar:
-        writers = _writers(work, formats, info, resume, meta, bop_depth_scale)
+        writers = _writers(work, formats, info, resume, bop_models or {}, bop_depth_scale)
         task = bar.add_task(f"export {', '.join(formats)}", total=meta["frame_count"])
         for index in range(meta["frame_count"]):
             maps, labels = read_raw_frame(raw_dir, index)
@@ -121,71 +129,41 @@ def write_raw_and_export(
     progress: bool = True,
     resume: bool = False,
     overwrite: bool = False,
+    bop_models: dict | None = None,
 ) -> Path:
     """Writes the raw dataset of `frames` to out/raw and its `formats` to out/<format>; the
     whole of `out` appears only when all of it is written (nerfgen.output_dir's policy).
     Manifests record the raw meta's command (the render that made them), not temporary paths.
     `resume`: as nerfgen.writers.raw.write_raw_dataset (the export resumes as export_raw)."""
-    from nerfgen.writers.raw import raw_inputs, raw_stamp, write_raw_frames
-
     with output_dir(out, "render", raw_inputs(meta), overwrite, resume, raw_stamp(meta)) as work:
         write_raw_frames(work / "raw", frames, meta, progress)
-        export_beside_raw(work, formats, resume, progress, tuple(meta["command"]))
+        export_beside_raw(work, formats, resume, progress, tuple(meta["command"]), bop_models)
     return Path(out)
 
 
 def export_beside_raw(
-    root: Path, formats: list[str], resume: bool = False, progress: bool = True, command: tuple[str, ...] | None = None
+    root: Path,
+    formats: list[str],
+    resume: bool = False,
+    progress: bool = True,
+    command: tuple[str, ...] | None = None,
+    bop_models: dict | None = None,
 ) -> None:
     """Exports the raw dataset root/raw to root/<format> for each of `formats` (resuming as
     export_raw does); `command`: the command line recorded in the manifests."""
-    export_raw(root / "raw", root / "export", formats, resume, progress=progress, command=command)
+    export_raw(root / "raw", root / "export", formats, resume, progress=progress, command=command, bop_models=bop_models)
     for fmt in formats:  # export_raw owns (and replaces) its whole output directory: lift each format up
         shutil.rmtree(root / fmt, ignore_errors=True)  # left by an interrupted earlier lift of the same bytes
         os.replace(root / "export" / fmt, root / fmt)
     shutil.rmtree(root / "export")  # only its marker is left
 
 
-def _writers(work: Path, formats: list[str], info: DatasetInfo, resume: bool, meta: dict, bop_depth_scale: float):
-    from nerfgen.writers.bop import BopWriter
-    from nerfgen.writers.coco import CocoWriter
-    from nerfgen.writers.kitti import KittiWriter
-    from nerfgen.writers.nerfstudio_export import NerfstudioWriter
-
+def _writers(work: Path, formats: list[str], info: DatasetInfo, resume: bool, bop_models: dict, bop_depth_scale: float):
     simple = {"kitti": KittiWriter, "coco": CocoWriter, "nerfstudio": NerfstudioWriter}
     writers = []
     for fmt in formats:
         if fmt == "bop":
-            writers.append(BopWriter(work / fmt, info, resume, _scene_models(meta), bop_depth_scale))
+            writers.append(BopWriter(work / fmt, info, resume, bop_models, bop_depth_scale))
         else:
             writers.append(simple[fmt](work / fmt, info, resume))
     return writers
-
-
-def _scene_models(meta: dict) -> dict:
-    """BOP models of the scene the raw dataset was rendered from, {} if it is not at hand
-    or has no exact geometry (a composed scene with a trained asset lacking `gt`)."""
-    from nerfgen.gt import build_scene
-    from nerfgen.scene import ComposedSceneSpec, composed_gt_scene
-    from nerfgen.writers.bop import models_from_gt_scene
-
-    scene = meta.get("scene")
-    if not scene or not Path(scene).is_file():
-        return {}
-    spec = _scene_spec(Path(scene))
-    if not isinstance(spec, ComposedSceneSpec):
-        return models_from_gt_scene(build_scene(spec))
-    assets = ([spec.background.asset] if spec.background is not None else []) + [o.asset for o in spec.objects]
-    return models_from_gt_scene(composed_gt_scene(spec)) if all(a.gt is not None for a in assets) else {}
-
-
-def _scene_spec(path: Path):
-    """The SceneSpec or ComposedSceneSpec of a scene file, whichever kind it is."""
-    from nerfgen.gt.parse import parse_scene
-    from nerfgen.scene.parse import is_composed_scene, parse_composed_scene
-    from nerfgen.yaml_file import read_yaml
-
-    data = read_yaml(path)
-    return parse_composed_scene(path, data) if is_composed_scene(data) else parse_scene(path, data)
-
-
