@@ -23,7 +23,6 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-import nerfgen
 from nerfgen.augment import augment as augment_street
 from nerfgen.cameras import Cameras, focal_from_fov
 from nerfgen.errors import NerfgenError
@@ -54,7 +53,10 @@ from nerfgen.yaml_file import read_yaml
 
 Trajectory = Literal["rig", "orbit", "drive"]
 
-__all__ = sorted(nerfgen._API)  # the names nerfgen re-exports
+__all__ = [  # nerfgen re-exports these (nerfgen._API)
+    "LoadedScene", "augment_street", "bop_models", "capture", "export_dataset", "load_scene", "load_trained",
+    "render_dataset", "scene_spec", "train_field", "trajectory_cameras",
+]  # fmt: skip
 
 
 @dataclass

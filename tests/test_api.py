@@ -36,3 +36,10 @@ def test_load_scene_gives_a_frame_renderer_and_unknown_names_fail():
     assert isinstance(scene.renderer, GTRenderer) and scene.rig.segments
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         nerfgen.nope  # noqa: B018
+
+
+def test_the_package_re_exports_exactly_the_api():
+    import nerfgen.api
+
+    assert set(nerfgen.api.__all__) == nerfgen._API
+    assert all(getattr(nerfgen, name) is getattr(nerfgen.api, name) for name in nerfgen._API)
