@@ -24,7 +24,7 @@ import numpy as np
 from compose import SCENES, train_once  # same captures and budgets as the composition benchmark
 from nerfgen.augment import AugmentConfig, MeshProbe, PlacementConfig, augment, footprint_of
 from nerfgen.augment.boxes import box_lattice
-from nerfgen.gt import load_scene
+from nerfgen.procedural import load_scene
 from nerfgen.scene import ComposedSceneSpec, composed_gt_scene, load_composed_scene_spec
 
 

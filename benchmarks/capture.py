@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nerfgen.gt import capture, cast_rays, load_scene, rig_cameras
+from nerfgen.procedural import capture, cast_rays, load_scene, rig_cameras
 from nerfgen.cameras import generate_rays
 
 SCENE = Path(__file__).resolve().parent.parent / "scenes" / "street.yaml"

@@ -29,7 +29,7 @@ import yaml
 
 from nerfgen.cameras import Cameras, focal_from_fov, look_at
 from nerfgen.evaluate import LabelErrors
-from nerfgen.gt import GTRenderer, capture, load_scene
+from nerfgen.procedural import GTRenderer, capture, load_scene
 from nerfgen.labels import correspondences, correspondences_from_weights, frame_labels
 from nerfgen.scene import NeuralSceneRenderer, composed_gt_scene, load_composed_scene, load_composed_scene_spec
 from nerfgen.train.api import train_field

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nerfgen.gt import cast_rays, load_scene
+from nerfgen.procedural import cast_rays, load_scene
 from nerfgen.sensors.frames import ego_poses
 from nerfgen.sensors.lidar import HDL64E, lidar_rays
-from nerfgen.gt.lidar import lidar_scan_gt
+from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.render.lidar_returns import returns_from_weights
 from nerfgen.sensors.trajectories import drive
 

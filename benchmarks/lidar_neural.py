@@ -32,12 +32,12 @@ import torch
 import yaml
 
 from compose import SCENES, train_once  # benchmarks/compose.py: capture + train, reused when present
-from nerfgen.gt import load_scene
+from nerfgen.procedural import load_scene
 from nerfgen.scene import NeuralSceneRenderer, load_composed_scene
 from nerfgen.sensors.frames import ego_poses
 from nerfgen.sensors.lidar import HDL64E
 from nerfgen.render.lidar_scan import beam_ranges
-from nerfgen.gt.lidar import lidar_scan_gt
+from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.sensors.trajectories import drive
 
 LANE = [[-20.0, -1.75], [20.0, -1.75]]  # the drive-by lane of scenes/street.yaml

@@ -49,7 +49,7 @@ import roma
 import torch
 
 from nerfgen.data import load_dataset
-from nerfgen.gt import capture
+from nerfgen.procedural import capture
 from nerfgen.pose import LocalizeConfig, localize, rotation_error_deg, translation_error
 from nerfgen.train import TrainConfig, load_trained, train_field
 

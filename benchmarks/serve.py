@@ -19,7 +19,9 @@ worker, so their latency includes the queue.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
 import select
 import subprocess
 import sys
@@ -130,6 +132,7 @@ def main() -> None:
     args = parser.parse_args()
 
     deadline = time.monotonic() + args.max_seconds
+    load_before = os.getloadavg()[0]
     poses = drive_poses(args.requests)
     camera = [{**CAMERA_BODY, "pose": c2w.tolist()} for c2w, _ in poses]
     lidar = [{**LIDAR_BODY, "pose": l2w.tolist()} for _, l2w in poses]
@@ -145,7 +148,14 @@ def main() -> None:
         process.wait(60)
     rows["nerfgen render process: camera"] = {"seconds": process_seconds(args.scene, args.exact, lidar=False)}
     rows["nerfgen render process: camera + VLP-16"] = {"seconds": process_seconds(args.scene, args.exact, lidar=True)}
-    report = {"scene": str(args.scene), "exact": args.exact, "server_startup_s": startup, "rows": rows}
+    report = {
+        "command": " ".join(["python", *sys.argv]),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "scene": str(args.scene), "exact": args.exact, "server_startup_s": startup,
+        # The machine may be shared: the 1-minute load average before and after tells how busy it was.
+        "load_average": [load_before, os.getloadavg()[0]],
+        "rows": rows,
+    }  # fmt: skip
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))

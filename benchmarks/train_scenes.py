@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from nerfgen.data import load_dataset
-from nerfgen.gt import capture
+from nerfgen.procedural import capture
 from nerfgen.train.api import train_field
 from nerfgen.train.config import TrainConfig
 from nerfgen.train.presets import preset

@@ -26,9 +26,9 @@ import numpy as np
 from nerfgen.augment import augment as augment_street
 from nerfgen.cameras import Cameras, focal_from_fov
 from nerfgen.errors import NerfgenError
-from nerfgen.gt import GTRenderer, build_scene, capture, rig_cameras
-from nerfgen.gt.parse import parse_scene
-from nerfgen.gt.spec import Rig, SceneSpec
+from nerfgen.procedural import GTRenderer, build_scene, capture, rig_cameras
+from nerfgen.procedural.parse import parse_scene
+from nerfgen.procedural.spec import Rig, SceneSpec
 from nerfgen.labels import render_frames
 from nerfgen.memory import check_render_fits
 from nerfgen.output_dir import check_output
@@ -81,7 +81,7 @@ def scene_spec(path: str | Path) -> SceneSpec | ComposedSceneSpec:
 def load_scene(path: str | Path, exact: bool = False, supersample: int = 3) -> LoadedScene:
     """The renderer and rig of a scene file: ground-truth scenes (and composed ones with
     `exact`, through their twin) ray-cast exactly, composed scenes through their fields.
-    `supersample`: RGB anti-aliasing (nerfgen.gt.render, nerfgen.scene.renderer)."""
+    `supersample`: RGB anti-aliasing (nerfgen.procedural.render, nerfgen.scene.renderer)."""
     spec = scene_spec(path)
     if isinstance(spec, SceneSpec):
         if exact:

@@ -7,7 +7,7 @@ import pytest
 
 import nerfgen
 from nerfgen.cli import main
-from nerfgen.gt import GTRenderer
+from nerfgen.procedural import GTRenderer
 from test_render_cli import files
 
 CAR = str(Path(__file__).resolve().parent.parent / "scenes" / "car.yaml")

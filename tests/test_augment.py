@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from nerfgen.cli import main
-from nerfgen.gt import GTRenderer
+from nerfgen.procedural import GTRenderer
 from nerfgen.scene import composed_gt_scene, load_composed_scene_spec
 from nerfgen.writers.raw import read_raw_frame, read_raw_meta
 

@@ -27,7 +27,7 @@ from nerfgen.augment import (
 from nerfgen.augment.boxes import box_lattice
 from nerfgen.augment.placement import CandidateChecker, survey_ground, visible_frames
 from nerfgen.errors import NerfgenError
-from nerfgen.gt import cast_rays, load_scene
+from nerfgen.procedural import cast_rays, load_scene
 from nerfgen.scene import composed_gt_scene, default_rig, load_composed_scene
 from nerfgen.scene.load import asset_gt_box
 from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec

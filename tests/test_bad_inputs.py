@@ -386,7 +386,7 @@ def test_exponent_floats_are_numbers():
 
 
 def test_bundled_scenes_still_load():
-    from nerfgen.gt import load_scene_spec
+    from nerfgen.procedural import load_scene_spec
 
     for scene in sorted(SCENES.glob("*.yaml")):
         assert load_scene_spec(scene).objects

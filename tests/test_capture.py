@@ -12,11 +12,11 @@ import yaml
 from nerfgen.cli import main
 from nerfgen.errors import NerfgenError
 from nerfgen.cameras import generate_rays, pixel_centres
-from nerfgen.gt import capture, load_scene
-from nerfgen.gt.raycast import cast_rays
-from nerfgen.gt.render import mixed_pixels, render_gt
-from nerfgen.gt.rig import rig_cameras
-from nerfgen.gt.shading import shade
+from nerfgen.procedural import capture, load_scene
+from nerfgen.procedural.raycast import cast_rays
+from nerfgen.procedural.render import mixed_pixels, render_gt
+from nerfgen.procedural.rig import rig_cameras
+from nerfgen.procedural.shading import shade
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 SMALL = dict(views=3, width=24, height=18, progress=False)

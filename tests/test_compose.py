@@ -13,8 +13,8 @@ import yaml
 
 from nerfgen.cameras import Cameras, look_at
 from nerfgen.fields.base import FieldOutput
-from nerfgen.gt import GTRenderer, load_scene_spec
-from nerfgen.gt.transforms import pose_matrix
+from nerfgen.procedural import GTRenderer, load_scene_spec
+from nerfgen.procedural.transforms import pose_matrix
 from nerfgen.labels import correspondences, correspondences_from_weights, frame_labels
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.scene import (

@@ -11,7 +11,7 @@ import torch
 
 from nerfgen.cameras import Cameras, distort, generate_rays, pixel_centres, project, undistort, unproject
 from nerfgen.cameras import look_at
-from nerfgen.gt import cast_rays, load_scene, render_gt, rig_cameras
+from nerfgen.procedural import cast_rays, load_scene, render_gt, rig_cameras
 from nerfgen.cameras.transforms import rotation_rpy
 from nerfgen.labels import correspondences, correspondences_from_weights, flow, sample_ray_distances
 from test_labels import box_object, write_scene

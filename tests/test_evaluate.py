@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from nerfgen.evaluate import LabelErrors, box_iou, mask_iou
-from nerfgen.gt import GTRenderer, load_scene, rig_cameras
+from nerfgen.procedural import GTRenderer, load_scene, rig_cameras
 from nerfgen.labels import correspondences, frame_labels
 from nerfgen.sensors.frames import mount
 from nerfgen.sensors.lidar import VLP16
-from nerfgen.gt.lidar import lidar_scan_gt
+from nerfgen.procedural.lidar import lidar_scan_gt
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 

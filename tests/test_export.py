@@ -139,7 +139,7 @@ def test_missing_raw_outputs_are_named(tmp_path, capsys):
 def rendered_export(tmp_path_factory):
     """Frames rendered by nerfgen.labels (not the test's own records) exported with the CLI;
     the scene file named in the raw meta gives BOP its models."""
-    from nerfgen.gt import GTRenderer, load_scene
+    from nerfgen.procedural import GTRenderer, load_scene
     from nerfgen.labels import render_frames
 
     tmp = tmp_path_factory.mktemp("rendered")

@@ -10,7 +10,7 @@ import yaml
 
 from nerfgen.cameras import Cameras
 from nerfgen.cameras import look_at
-from nerfgen.gt import GTRenderer, load_scene, rig_cameras
+from nerfgen.procedural import GTRenderer, load_scene, rig_cameras
 from nerfgen.labels import BOX_CORNER_SIGNS, frame_labels
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"

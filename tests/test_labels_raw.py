@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nerfgen.errors import NerfgenError
-from nerfgen.gt import GTRenderer, load_scene, rig_cameras
+from nerfgen.procedural import GTRenderer, load_scene, rig_cameras
 from nerfgen.labels import FrameLabels, InstanceLabel, labels_from_json, labels_to_json, render_frames
 from nerfgen.render.frame import LidarScan
 from nerfgen.writers.encode import json_bytes

@@ -9,11 +9,11 @@ import pytest
 
 from nerfgen.errors import NerfgenError
 from nerfgen.classes import CLASS_IDS
-from nerfgen.gt import load_scene
+from nerfgen.procedural import load_scene
 from nerfgen.sensors.frames import ego_poses
 from nerfgen.sensors.lidar import HDL32E, HDL64E, VLP16, LidarSpec, lidar_rays
 from nerfgen.render.lidar_scan import intensity_proxy
-from nerfgen.gt.lidar import lidar_scan_gt
+from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.sensors.trajectories import drive
 from test_gt_scenes import _distance_to_mesh  # exact point-to-triangle-soup distance
 

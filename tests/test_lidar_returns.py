@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from nerfgen.errors import NerfgenError
-from nerfgen.gt import cast_rays, load_scene
+from nerfgen.procedural import cast_rays, load_scene
 from nerfgen.sensors.frames import mount
 from nerfgen.sensors.lidar import VLP16, lidar_rays
 from nerfgen.render.lidar_returns import returns_from_weights

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nerfgen.cli import main
-from nerfgen.gt import GTRenderer
+from nerfgen.procedural import GTRenderer
 from nerfgen.output_dir import MARKER_NAME, lock_path, output_lock
 from test_render_cli import files
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nerfgen.cli import main
-from nerfgen.gt import GTRenderer
+from nerfgen.procedural import GTRenderer
 from test_render_cli import SMALL, _cli_error, files
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"

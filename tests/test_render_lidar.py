@@ -12,10 +12,10 @@ import pytest
 from plyfile import PlyData
 
 from nerfgen.cli import main
-from nerfgen.gt import load_scene
+from nerfgen.procedural import load_scene
 from nerfgen.sensors.frames import ground_ego_poses, mount
 from nerfgen.sensors.lidar import HDL32E
-from nerfgen.gt.lidar import lidar_scan_gt
+from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.writers.raw import read_raw_frame, read_raw_lidar, read_raw_meta
 from test_render_cli import SMALL, files
 from test_writers_kitti import read_calib

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nerfgen.cli import main
-from nerfgen.gt import GTRenderer
+from nerfgen.procedural import GTRenderer
 from nerfgen.writers.kitti import KittiWriter
 from test_render_cli import SMALL, _cli_error, files
 

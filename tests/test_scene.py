@@ -14,7 +14,7 @@ from nerfgen.cli import main
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.checkpoint import write_checkpoint
 from nerfgen.fields.ngp import NGPFieldConfig
-from nerfgen.gt import load_scene
+from nerfgen.procedural import load_scene
 from nerfgen.cameras.transforms import rotation_rpy
 from nerfgen.scene import is_composed_scene, load_composed_scene_spec
 from nerfgen.train.config import GridConfig, RunConfig

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nerfgen.gt import build_scene, load_scene_spec
-from nerfgen.gt.spec import Pose
-from nerfgen.gt.transforms import pose_matrix
+from nerfgen.procedural import build_scene, load_scene_spec
+from nerfgen.procedural.spec import Pose
+from nerfgen.procedural.transforms import pose_matrix
 from nerfgen.serve.actors import Trajectory
 from nerfgen.serve.moving import displacement, moved_gt_scene
 

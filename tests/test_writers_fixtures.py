@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from nerfgen.cameras import Cameras, project, unproject
-from nerfgen.gt import build_scene, render_gt
-from nerfgen.gt.parse import parse_scene
+from nerfgen.procedural import build_scene, render_gt
+from nerfgen.procedural.parse import parse_scene
 from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, InstanceLabel
 from nerfgen.render.frame import FrameMaps, LidarScan
 
@@ -32,7 +32,7 @@ def _car(instance: int, x: float, y: float, yaw: float) -> dict:
 
 
 def scene_data(cars=CARS) -> dict:
-    """The scene as a YAML-ready dict (nerfgen.gt scene file format)."""
+    """The scene as a YAML-ready dict (nerfgen.procedural scene file format)."""
     ground = {"name": "ground", "class": "road", "instance": 0,
               "parts": [{"name": "g", "primitive": "quad", "size": [80.0, 80.0],
                          "material": {"texture": "solid", "color": [0.4, 0.4, 0.4]}}]}  # fmt: skip

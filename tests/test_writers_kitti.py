@@ -11,8 +11,8 @@ import pytest
 from test_writers_fixtures import H, W, scene_and_frames, scene_data, tree_bytes, write_all
 
 from nerfgen.cameras import Cameras
-from nerfgen.gt import GTRenderer, build_scene
-from nerfgen.gt.parse import parse_scene
+from nerfgen.procedural import GTRenderer, build_scene
+from nerfgen.procedural.parse import parse_scene
 from nerfgen.labels import render_frames
 from nerfgen.sensors.frames import camera_mount, mount
 from nerfgen.sensors.lidar_specs import HDL64E

@@ -32,7 +32,7 @@ from nerfgen.augment.probe import BackgroundProbe, FieldProbe, MeshProbe
 from nerfgen.augment.road import Road, parse_path, road_from_rig
 from nerfgen.augment.scene_file import asset_doc, composed_doc, hole_around
 from nerfgen.errors import NerfgenError, require_at_least, require_at_least_one
-from nerfgen.gt.build import load_scene
+from nerfgen.procedural.build import load_scene
 from nerfgen.memory import check_render_fits
 from nerfgen.output_dir import check_output, output_dir
 from nerfgen.scene import (
@@ -207,7 +207,7 @@ def _asset_box(asset, where: Path, load_asset: AssetLoader):
 
 
 def _renderer(spec: ComposedSceneSpec, exact: bool, load_asset: AssetLoader, supersample: int):
-    from nerfgen.gt import GTRenderer
+    from nerfgen.procedural import GTRenderer
 
     if exact:
         return GTRenderer(composed_gt_scene(spec), supersample)

@@ -33,8 +33,8 @@ from nerfgen.augment.probe import BackgroundProbe
 from nerfgen.augment.road import Road
 from nerfgen.cameras import Cameras
 from nerfgen.errors import NerfgenError
-from nerfgen.gt.build import InstanceBox
-from nerfgen.gt.spec import Pose
+from nerfgen.procedural.build import InstanceBox
+from nerfgen.procedural.spec import Pose
 from nerfgen.labels.boxes import NEAR_Z, box_corners, box_to_world, clip_to_image, projected_extent
 from nerfgen.scene.placement import placed_instance_box
 from nerfgen.scene.spec import Asset, PlacedObject

@@ -12,8 +12,8 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from nerfgen.gt.build import GTScene
-from nerfgen.gt.raycast import cast_rays, embree_scene
+from nerfgen.procedural.build import GTScene
+from nerfgen.procedural.raycast import cast_rays, embree_scene
 from nerfgen.scene.fields import SceneField
 from nerfgen.scene.placement import inside_holes
 from nerfgen.scene.render import ComposeConfig, render_composed_rays

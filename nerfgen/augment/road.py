@@ -15,7 +15,7 @@ import numpy as np
 
 from nerfgen.cameras import Cameras, focal_from_fov
 from nerfgen.errors import NerfgenError
-from nerfgen.gt.spec import Rig
+from nerfgen.procedural.spec import Rig
 from nerfgen.mapping_reader import LIMIT
 from nerfgen.sensors.trajectories import drive, path_points
 

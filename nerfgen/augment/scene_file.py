@@ -10,7 +10,7 @@ import numpy as np
 
 from nerfgen.augment.boxes import footprint_of
 from nerfgen.augment.placement import Placement
-from nerfgen.gt.build import InstanceBox
+from nerfgen.procedural.build import InstanceBox
 from nerfgen.scene.spec import Asset, PlacedObject
 
 # Around a removed object: horizontal margin along its length, its width (parked cars sit

@@ -36,8 +36,8 @@ class CaptureConfig:
 def capture(config: tyro.conf.OmitArgPrefixes[CaptureConfig]) -> None:
     """Capture a bundled scene with exact ground truth into a nerfstudio dataset."""
     from nerfgen.errors import require_at_least, require_at_least_one
-    from nerfgen.gt import capture as capture_scene
-    from nerfgen.gt.capture import RENDER_THREADS, VIEWS_PER_BATCH
+    from nerfgen.procedural import capture as capture_scene
+    from nerfgen.procedural.capture import RENDER_THREADS, VIEWS_PER_BATCH
     from nerfgen.memory import check_render_fits
 
     require_at_least_one(config, ("views", "width", "height", "supersample"))

@@ -1,7 +1,7 @@
 """`nerfgen demo`: the first thing a new user runs (`make demo`), end to end on the
 bundled scenes, each stage one public call:
 
-    capture street and car (exact ground truth)     nerfgen.gt.capture
+    capture street and car (exact ground truth)     nerfgen.procedural.capture
     train a field on each, score held-out views      nerfgen.train.train_field, evaluate
     insert trained cars into the trained street,
     render a labelled drive with LiDAR, export
@@ -128,7 +128,7 @@ def _check(config: DemoConfig) -> None:
 
 
 def _capture(config: DemoConfig, name: str, stages: list[StageResult]) -> Path:
-    from nerfgen.gt import capture, load_scene
+    from nerfgen.procedural import capture, load_scene
 
     t0 = time.perf_counter()
     scene = load_scene(SCENES_DIR / f"{name}.yaml")
@@ -167,7 +167,7 @@ def _train(config: DemoConfig, name: str, data: Path, stages: list[StageResult])
 
 def _augment(config: DemoConfig, runs: dict[str, Path], stages: list[StageResult]) -> Path:
     from nerfgen.augment import AugmentConfig, PlacementConfig, augment
-    from nerfgen.gt import load_scene
+    from nerfgen.procedural import load_scene
 
     street = SCENES_DIR / "street.yaml"
     parked = tuple(b.instance_id for b in load_scene(street).instances if b.class_name == "car")

@@ -59,7 +59,7 @@ class RenderConfig:
     supersample: int = 3
     """RGB anti-aliasing with supersample x supersample rays per pixel where one ray aliases:
     in ray-cast scenes (ground-truth ones, composed ones with --exact) every pixel an edge or
-    texture boundary crosses (nerfgen.gt.render), in composed scenes' field renders the
+    texture boundary crosses (nerfgen.procedural.render), in composed scenes' field renders the
     silhouettes (nerfgen.scene.renderer). 1 casts one ray through each pixel centre, as the
     labels always are."""
     lidar: LidarChoice = "none"

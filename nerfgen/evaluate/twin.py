@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from nerfgen.evaluate.compare import LabelErrors
-from nerfgen.gt import GTRenderer
+from nerfgen.procedural import GTRenderer
 from nerfgen.labels import cameras_of, render_frames
 from nerfgen.progress import progress_bar
 from nerfgen.scene import composed_gt_scene

@@ -2,7 +2,7 @@
 
 A renderer turns cameras and LiDAR sensors (nerfgen.sensors: ray generators) into
 `FrameMaps` per camera frame and `LidarScan`s per sweep. The procedural mesh world
-(`nerfgen.gt.GTRenderer`, exact ray casting) and composed radiance-field scenes
+(`nerfgen.procedural.GTRenderer`, exact ray casting) and composed radiance-field scenes
 (`nerfgen.scene.NeuralSceneRenderer`) both implement `FrameRenderer`; labels
 (nerfgen.labels) are derived from it and writers (nerfgen.writers) format its records.
 Arrays are numpy; world frame z-up, metres; cameras OpenCV (x right, y down, z forward);
@@ -46,7 +46,7 @@ class LidarScan:
 
 
 class SceneInstance(Protocol):
-    """An object placed in the scene (e.g. `nerfgen.gt.InstanceBox`)."""
+    """An object placed in the scene (e.g. `nerfgen.procedural.InstanceBox`)."""
 
     @property
     def instance_id(self) -> int: ...  # > 0, the value of its pixels in FrameMaps.instance

@@ -1,7 +1,7 @@
 """Adaptive anti-aliasing: s x s rays on a regular grid over a pixel, averaged (a box
 filter, as a sensor integrates over its pixel), on the pixels that need it.
 
-Shared by the ray-cast renders (nerfgen.gt.render: every pixel a colour edge crosses)
+Shared by the ray-cast renders (nerfgen.procedural.render: every pixel a colour edge crosses)
 and the composed radiance-field renders (nerfgen.scene.renderer: silhouettes). Labels
 stay those of the pixel-centre ray in both.
 """

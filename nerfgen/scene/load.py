@@ -10,9 +10,9 @@ import torch
 
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.base import Field
-from nerfgen.gt.build import InstanceBox, load_scene
-from nerfgen.gt.parse import load_scene_spec
-from nerfgen.gt.spec import Rig
+from nerfgen.procedural.build import InstanceBox, load_scene
+from nerfgen.procedural.parse import load_scene_spec
+from nerfgen.procedural.spec import Rig
 from nerfgen.classes import CLASS_IDS
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.render.volume import step_size

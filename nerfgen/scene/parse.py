@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from nerfgen.classes import CLASS_IDS, MAX_INSTANCE_ID
-from nerfgen.gt.parse import parse_rig
-from nerfgen.gt.spec import Pose
+from nerfgen.procedural.parse import parse_rig
+from nerfgen.procedural.spec import Pose
 from nerfgen.mapping_reader import MappingReader
 from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec, Hole, PlacedObject
 from nerfgen.yaml_file import read_yaml

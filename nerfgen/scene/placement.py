@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nerfgen.gt.build import InstanceBox
+from nerfgen.procedural.build import InstanceBox
 from nerfgen.classes import CLASS_IDS
 from nerfgen.cameras.transforms import rotation_rpy
-from nerfgen.gt.transforms import pose_matrix
+from nerfgen.procedural.transforms import pose_matrix
 from nerfgen.scene.spec import Hole, PlacedObject
 
 

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from nerfgen.cameras import Cameras, generate_rays, range_to_depth_z
-from nerfgen.gt.build import InstanceBox
+from nerfgen.procedural.build import InstanceBox
 from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.ops.packed import PackedSamples
 from nerfgen.render.supersample import any_neighbour, box_filter, subpixel_uv

@@ -16,7 +16,7 @@ and objects (radiance fields or ground-truth assets) placed at poses.
         scale: 1.0                    # optional, uniform
     rig: {...}                        # optional camera rig, as in scenes/*.yaml; default: the background gt's
 
-Paths are relative to the scene file's folder. Poses follow `nerfgen.gt.spec.Pose`:
+Paths are relative to the scene file's folder. Poses follow `nerfgen.procedural.spec.Pose`:
 x_world = position + scale * R(roll, pitch, yaw) @ x_asset.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from nerfgen.gt.spec import Pose, Rig
+from nerfgen.procedural.spec import Pose, Rig
 
 Vec3 = tuple[float, float, float]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nerfgen.errors import NerfgenError
-from nerfgen.gt.build import GTScene, load_scene
+from nerfgen.procedural.build import GTScene, load_scene
 from nerfgen.classes import CLASS_IDS
 from nerfgen.cameras.transforms import apply
 from nerfgen.scene.load import asset_gt_box, default_rig

@@ -7,7 +7,7 @@
     from nerfgen.sensors.lidar import HDL64E, lidar_rays, lidar_scan_gt
     from nerfgen.render.lidar_returns import returns_from_weights   # LiDAR returns of a field
 
-Import from the modules: this package file stays empty so that `nerfgen.gt` (which
+Import from the modules: this package file stays empty so that `nerfgen.procedural` (which
 builds its default rig from `trajectories`) and `nerfgen.sensors.lidar` (which casts
-ground-truth rays with `nerfgen.gt`) can import each other's modules without a cycle.
+ground-truth rays with `nerfgen.procedural`) can import each other's modules without a cycle.
 """

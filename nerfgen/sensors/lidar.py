@@ -2,7 +2,7 @@
 
     spec = dataclasses.replace(HDL64E, azimuth_resolution_deg=0.2)
     rays = lidar_rays(spec, ego_to_world @ spec.sensor_to_ego)
-    # a renderer casts them: nerfgen.gt.lidar (exact), nerfgen.scene.lidar (fields),
+    # a renderer casts them: nerfgen.procedural.lidar (exact), nerfgen.scene.lidar (fields),
     # and nerfgen.render.lidar_scan turns per-ray results into a LidarScan
 
 Sensor frame: x forward, y left, z up. Azimuth is measured from +x towards +y

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from nerfgen.gt.build import InstanceBox
+from nerfgen.procedural.build import InstanceBox
 from nerfgen.labels.boxes import box_to_world
 
 # Fixed namespace: an object's uuid depends only on its instance id and name, so it is the

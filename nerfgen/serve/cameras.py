@@ -2,7 +2,7 @@
 
 `--camera NAME=WxH[@HFOV]` names one (HFOV in degrees, horizontal); without any, the
 server has one camera `front`. Their intrinsics are computed as the scene rig's cameras
-are (nerfgen.gt.rig_cameras), so a camera of the rig's field of view and size renders the
+are (nerfgen.procedural.rig_cameras), so a camera of the rig's field of view and size renders the
 same pixels as `nerfgen render` at the same pose.
 """
 from __future__ import annotations

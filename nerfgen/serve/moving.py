@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from nerfgen.gt.build import GTScene, InstanceBox
+from nerfgen.procedural.build import GTScene, InstanceBox
 from nerfgen.cameras.transforms import apply
 from nerfgen.scene.load import ComposedScene
 

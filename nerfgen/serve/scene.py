@@ -81,8 +81,8 @@ class ServedScene:
 def load_served_scene(path: Path, exact: bool = False, supersample: int = 3) -> ServedScene:
     """Loads a scene file as `nerfgen render` does: a ground-truth scene is ray cast; a
     composed one renders its fields, or with `exact` its ground-truth twin."""
-    from nerfgen.gt import GTRenderer, build_scene
-    from nerfgen.gt.parse import parse_scene
+    from nerfgen.procedural import GTRenderer, build_scene
+    from nerfgen.procedural.parse import parse_scene
     from nerfgen.scene import NeuralSceneRenderer, composed_gt_scene, default_rig, is_composed_scene, load_composed_scene, read_yaml
     from nerfgen.scene.parse import parse_composed_scene
 

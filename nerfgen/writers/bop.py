@@ -104,7 +104,7 @@ def ply_bytes(vertices_mm: np.ndarray, faces: np.ndarray) -> bytes:
 
 
 def models_from_gt_scene(scene) -> dict[int, Mesh]:
-    """obj_id (= instance id) -> the instance's triangles of a `nerfgen.gt.GTScene` in its box frame."""
+    """obj_id (= instance id) -> the instance's triangles of a `nerfgen.procedural.GTScene` in its box frame."""
     models = {}
     for box in scene.instances:
         faces = scene.faces[scene.face_instance == box.instance_id]

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from nerfgen.cameras import Cameras, generate_rays
-from nerfgen.gt.build import GTScene
-from nerfgen.gt.raycast import cast_rays
-from nerfgen.gt.shading import shade
+from nerfgen.procedural.build import GTScene
+from nerfgen.procedural.raycast import cast_rays
+from nerfgen.procedural.shading import shade
 from nerfgen.render.supersample import any_neighbour, box_filter, subpixel_uv
 
 MIXED_TOLERANCE = 4.0 / 255.0  # colour step (any channel) that marks a pixel for supersampling
@@ -105,7 +105,7 @@ def torch_threads(n: int):
     """Per-view ray generation is too small to gain from intra-op threads, and on a
     loaded machine their spin-waits cost 10x; run it on `n` threads, then restore.
     The setting is process-wide: callers rendering on several Python threads enter this
-    once around them (nerfgen.gt.capture), so no thread restores another's value."""
+    once around them (nerfgen.procedural.capture), so no thread restores another's value."""
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:

@@ -1,7 +1,7 @@
 """Typed description of a procedural ground-truth scene (what a scene YAML file holds).
 
-Parsing and validation live in `nerfgen.gt.parse`; geometry is made in
-`nerfgen.gt.build`. Units are metres and degrees; the world is z-up.
+Parsing and validation live in `nerfgen.procedural.parse`; geometry is made in
+`nerfgen.procedural.build`. Units are metres and degrees; the world is z-up.
 """
 from __future__ import annotations
 

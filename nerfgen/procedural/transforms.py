@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from nerfgen.cameras.transforms import rotation_rpy
-from nerfgen.gt.spec import Pose
+from nerfgen.procedural.spec import Pose
 
 
 def pose_matrix(pose: Pose) -> np.ndarray:

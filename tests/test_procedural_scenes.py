@@ -12,7 +12,7 @@ from PIL import Image
 
 from nerfgen.cameras import generate_rays, pixel_centres, unproject
 from nerfgen.data import load_dataset
-from nerfgen.gt import capture, load_scene
+from nerfgen.procedural import capture, load_scene
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 NAMES = ("street", "car", "tabletop")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from nerfgen.classes import CLASS_IDS, MAX_INSTANCE_ID
-from nerfgen.gt.spec import (
+from nerfgen.procedural.spec import (
     PRIMITIVES,
     RIG_TYPES,
     TEXTURES,

@@ -23,11 +23,11 @@ from PIL import Image
 from nerfgen.cameras import Cameras
 from nerfgen.data import holdout_split, write_transforms
 from nerfgen.errors import NerfgenError
-from nerfgen.gt.build import GTScene, load_scene
+from nerfgen.procedural.build import GTScene, load_scene
 from nerfgen.classes import CLASS_NAMES
-from nerfgen.gt.raycast import embree_scene
-from nerfgen.gt.render import GTFrames, render_gt, torch_threads
-from nerfgen.gt.rig import rig_cameras
+from nerfgen.procedural.raycast import embree_scene
+from nerfgen.procedural.render import GTFrames, render_gt, torch_threads
+from nerfgen.procedural.rig import rig_cameras
 from nerfgen.output_dir import check_output, output_dir
 from nerfgen.progress import progress_bar
 
@@ -50,7 +50,7 @@ def capture(
 ) -> Path:
     """Renders `views` views of the scene's default rig (jittered by `seed`) into `out`,
     RGB from `supersample` x `supersample` rays per pixel and labels from the pixel
-    centre (see nerfgen.gt.render; 1 gives pixel-centre RGB, aliased on fine textures).
+    centre (see nerfgen.procedural.render; 1 gives pixel-centre RGB, aliased on fine textures).
 
     The directory appears only when complete (written to a temporary sibling and
     renamed; an existing non-empty `out` only with `overwrite`, see nerfgen.output_dir);

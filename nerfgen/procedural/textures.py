@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nerfgen.gt.spec import Material
+from nerfgen.procedural.spec import Material
 
 _AXIS = {"x": 0, "y": 1, "z": 2}
 

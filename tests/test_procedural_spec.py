@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from nerfgen.errors import NerfgenError
-from nerfgen.gt import load_scene_spec
+from nerfgen.procedural import load_scene_spec
 
 BASE = {
     "name": "mini",

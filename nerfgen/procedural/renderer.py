@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from nerfgen.cameras import Cameras
-from nerfgen.gt.build import GTScene, InstanceBox
-from nerfgen.gt.render import render_gt
-from nerfgen.gt.subset import instance_subscene
-from nerfgen.gt.lidar import lidar_scan_gt
+from nerfgen.procedural.build import GTScene, InstanceBox
+from nerfgen.procedural.render import render_gt
+from nerfgen.procedural.subset import instance_subscene
+from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.sensors.lidar_specs import LidarSpec
 
@@ -16,7 +16,7 @@ class GTRenderer:
     """Renders a `GTScene` by ray casting; `only_instance` casts against that object's
     triangles alone (its sub-scene and BVH are built once and kept). RGB is anti-aliased
     with `supersample` x `supersample` rays on mixed pixels, as captures are
-    (nerfgen.gt.render); renders of one instance alone serve its amodal mask and skip it."""
+    (nerfgen.procedural.render); renders of one instance alone serve its amodal mask and skip it."""
 
     def __init__(self, scene: GTScene, supersample: int = 3):
         self.scene = scene

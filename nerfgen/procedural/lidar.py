@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nerfgen.gt.build import GTScene
-from nerfgen.gt.raycast import cast_rays
+from nerfgen.procedural.build import GTScene
+from nerfgen.procedural.raycast import cast_rays
 from nerfgen.render.frame import LidarScan
 from nerfgen.render.lidar_scan import intensity_proxy, lidar_scan
 from nerfgen.sensors.lidar import lidar_rays

@@ -14,8 +14,8 @@ import numpy as np
 from embreex import rtcore_scene
 from embreex.mesh_construction import TriangleMesh
 
-from nerfgen.gt.build import GTScene
-from nerfgen.gt.textures import albedo
+from nerfgen.procedural.build import GTScene
+from nerfgen.procedural.textures import albedo
 
 CHUNK = 1 << 19  # rays per chunk: bounds the temporaries (and stays in cache better)
 TEXTURE_INSET = 1e-4  # m; see cast_rays

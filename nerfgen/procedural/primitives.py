@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
-from nerfgen.gt.spec import Part
+from nerfgen.procedural.spec import Part
 
 SECTIONS = 64  # segments around curved primitives
 SPHERE_SUBDIVISIONS = 4  # icosphere: 5120 triangles

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from nerfgen.cameras import Cameras, focal_from_fov, look_at
-from nerfgen.gt.spec import Rig, RigSegment
+from nerfgen.procedural.spec import Rig, RigSegment
 from nerfgen.sensors.trajectories import orbit_eyes, path_points
 
 GOLDEN = (math.sqrt(5) - 1) / 2  # low-discrepancy step for orbit elevations

@@ -5,15 +5,15 @@
     maps = GTRenderer(scene).render(cameras, 0)         # FrameMaps (nerfgen.render.frame.FrameRenderer)
     capture(scene, "out/street", views=100, seed=0)     # nerfstudio dataset + gt.json
 """
-from nerfgen.gt.build import GTScene, InstanceBox, build_scene, load_scene
-from nerfgen.gt.capture import capture
-from nerfgen.gt.parse import load_scene_spec
-from nerfgen.gt.raycast import RayHits, cast_rays
-from nerfgen.gt.render import GTFrames, render_gt
-from nerfgen.gt.renderer import GTRenderer
-from nerfgen.gt.rig import rig_cameras
-from nerfgen.gt.shading import shade
-from nerfgen.gt.subset import instance_subscene
+from nerfgen.procedural.build import GTScene, InstanceBox, build_scene, load_scene
+from nerfgen.procedural.capture import capture
+from nerfgen.procedural.parse import load_scene_spec
+from nerfgen.procedural.raycast import RayHits, cast_rays
+from nerfgen.procedural.render import GTFrames, render_gt
+from nerfgen.procedural.renderer import GTRenderer
+from nerfgen.procedural.rig import rig_cameras
+from nerfgen.procedural.shading import shade
+from nerfgen.procedural.subset import instance_subscene
 
 __all__ = [
     "GTFrames",

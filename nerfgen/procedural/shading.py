@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nerfgen.gt.build import GTScene
-from nerfgen.gt.raycast import RayHits, embree_scene
+from nerfgen.procedural.build import GTScene
+from nerfgen.procedural.raycast import RayHits, embree_scene
 
 SHADOW_OFFSET = 2e-3  # m along the normal: keeps shadow rays off their own surface
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nerfgen.gt import build_scene, cast_rays, shade
-from nerfgen.gt.parse import parse_scene
+from nerfgen.procedural import build_scene, cast_rays, shade
+from nerfgen.procedural.parse import parse_scene
 
 
 def _scene(objects, shadows=False, direction=(0, 0, -1)):

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from nerfgen.gt.build import GTScene
+from nerfgen.procedural.build import GTScene
 
 
 def instance_subscene(scene: GTScene, instance_id: int) -> GTScene:

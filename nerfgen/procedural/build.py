@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from nerfgen.classes import CLASS_IDS
-from nerfgen.gt.parse import load_scene_spec
-from nerfgen.gt.primitives import part_mesh
-from nerfgen.gt.spec import Material, ObjectSpec, SceneSpec
+from nerfgen.procedural.parse import load_scene_spec
+from nerfgen.procedural.primitives import part_mesh
+from nerfgen.procedural.spec import Material, ObjectSpec, SceneSpec
 from nerfgen.cameras.transforms import apply
-from nerfgen.gt.transforms import pose_matrix
+from nerfgen.procedural.transforms import pose_matrix
 
 
 @dataclass(frozen=True, eq=False)
