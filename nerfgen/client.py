@@ -19,14 +19,13 @@ import base64
 import io
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import httpx
 import numpy as np
 from PIL import Image
 
-if TYPE_CHECKING:
-    from nerfgen.labels import FrameLabels
+from nerfgen.labels import FrameLabels
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 

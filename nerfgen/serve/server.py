@@ -10,12 +10,9 @@ from __future__ import annotations
 import ipaddress
 import signal
 import socket
-from typing import TYPE_CHECKING
 
 from nerfgen.errors import NerfgenError
-
-if TYPE_CHECKING:
-    from nerfgen.cli.serve import ServeConfig
+from nerfgen.serve.config import ServeConfig
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
