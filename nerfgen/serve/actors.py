@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from nerfgen.procedural.build import InstanceBox
 from nerfgen.labels.boxes import box_to_world
+from nerfgen.procedural.build import InstanceBox
 
 # Fixed namespace: an object's uuid depends only on its instance id and name, so it is the
 # same every time the scene is served.

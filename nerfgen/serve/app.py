@@ -38,7 +38,13 @@ from nerfgen.serve.cameras import CameraSpec, find_camera
 from nerfgen.serve.encoding import IMAGE_MEDIA_TYPES, image_bytes
 from nerfgen.serve.frames import frame_document, lidar_document, rgb_image
 from nerfgen.serve.guard import RequestGuard
-from nerfgen.serve.requests import ActorTrajectoryIn, RenderBatchIn, RenderImageIn, RenderLabelsIn, RenderLidarIn
+from nerfgen.serve.requests import (
+    ActorTrajectoryIn,
+    RenderBatchIn,
+    RenderImageIn,
+    RenderLabelsIn,
+    RenderLidarIn,
+)
 from nerfgen.serve.scene import START_TIME, ServedScene
 from nerfgen.serve.worker import QueueFull, RenderWorker
 from nerfgen.writers.encode import json_bytes
@@ -131,8 +137,7 @@ def _add_nerfgen_routes(app: FastAPI, served: ServedScene, cameras: dict[str, Ca
 
         def job() -> list[dict]:
             renderer = served.renderer_at(request.timestamp)
-            docs = [frame_document(renderer, cams, served.uuids, request.outputs, request.encoding) for _, cams in views]
-            return [{"camera_name": name, **doc} for (name, _), doc in zip(views, docs)]
+            return [{"camera_name": name, **frame_document(renderer, cams, served.uuids, request.outputs, request.encoding)} for name, cams in views]
 
         frames = await _on_worker(worker, job)
         return _json({"timestamp": request.timestamp, "frames": frames})

@@ -14,8 +14,8 @@ import dataclasses
 import numpy as np
 import torch
 
-from nerfgen.procedural.build import GTScene, InstanceBox
 from nerfgen.cameras.transforms import apply
+from nerfgen.procedural.build import GTScene, InstanceBox
 from nerfgen.scene.load import ComposedScene
 
 

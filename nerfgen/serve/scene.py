@@ -83,7 +83,14 @@ def load_served_scene(path: Path, exact: bool = False, supersample: int = 3) -> 
     composed one renders its fields, or with `exact` its ground-truth twin."""
     from nerfgen.procedural import GTRenderer, build_scene
     from nerfgen.procedural.parse import parse_scene
-    from nerfgen.scene import NeuralSceneRenderer, composed_gt_scene, default_rig, is_composed_scene, load_composed_scene, read_yaml
+    from nerfgen.scene import (
+        NeuralSceneRenderer,
+        composed_gt_scene,
+        default_rig,
+        is_composed_scene,
+        load_composed_scene,
+        read_yaml,
+    )
     from nerfgen.scene.parse import parse_composed_scene
 
     if supersample < 1:
