@@ -29,8 +29,9 @@ from nerfgen.augment.ground import ground_heights
 from nerfgen.augment.placement import Ground, ObjectKind, Placement, place_objects
 from nerfgen.augment.preview import contact_sheet
 from nerfgen.augment.probe import BackgroundProbe, FieldProbe, MeshProbe
-from nerfgen.augment.road import Road, parse_path, road_from_rig
+from nerfgen.augment.road import Road, parse_path, road_from_cameras, road_from_rig
 from nerfgen.augment.scene_file import asset_doc, composed_doc, hole_around
+from nerfgen.data import load_dataset
 from nerfgen.errors import NerfgenError, require_at_least, require_at_least_one
 from nerfgen.procedural.build import load_scene
 from nerfgen.memory import check_render_fits
@@ -47,6 +48,7 @@ from nerfgen.scene import (
 from nerfgen.scene.load import AssetLoader, asset_gt_box
 from nerfgen.scene.parse import parse_composed_scene
 from nerfgen.scene.placement import axis_aligned_box
+from nerfgen.train import load_trained
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.export import parse_formats
 
@@ -96,7 +98,7 @@ def augment(
     holes = [hole_around(b) for b in _removed(base, config.remove)]
     background_spec = parse_composed_scene(base.path, {"background": {**asset_doc(base.background.asset), "holes": holes}})
     probe = _probe(background_spec, exact or config.place_on_gt, load_asset, config)
-    road = Road(parse_path(config.path), *_eye(background_spec)) if config.path else road_from_rig(default_rig(background_spec), background)
+    road = _road(config, background_spec, background, load_asset)
     cameras = road.cameras(config.frames, config.width, config.height)
     kinds = [ObjectKind(o.class_name, o.asset, _asset_box(o.asset, base.path, load_asset)) for o in base.objects]
     clock.lap("load")
@@ -187,6 +189,20 @@ def _probe(spec: ComposedSceneSpec, exact: bool, load_asset: AssetLoader, config
         return MeshProbe(composed_gt_scene(spec))
     field = load_composed_scene(spec, load_asset).fields[0]
     return FieldProbe(field, config.placement.occupancy_spacing, config.placement.occupancy_opacity)
+
+
+def _road(config: AugmentConfig, spec: ComposedSceneSpec, background: str | Path, load_asset: AssetLoader) -> Road:
+    """The drive: --path, else the background rig's drive line, else (a trained run of a
+    real drive, no rig) the drive of the run's training cameras."""
+    if config.path:
+        return Road(parse_path(config.path), *_eye(spec))
+    rig = default_rig(spec)
+    if rig is not None and any(s.type == "line" for s in rig.segments) or spec.background.asset.is_gt:
+        return road_from_rig(rig, background)
+    run = load_trained(spec.background.asset.path).config
+    cameras = load_dataset(run.data, run.downscale, **run.data_options).cameras
+    fov = float(np.degrees(2 * np.arctan(0.5 * cameras.width[0].item() / cameras.fx[0].item())))
+    return road_from_cameras(cameras.c2w.double().numpy(), fov, background)
 
 
 def _eye(spec: ComposedSceneSpec) -> tuple[float, float]:

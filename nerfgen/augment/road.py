@@ -3,8 +3,9 @@ and the cameras of a drive along it (nerfgen.sensors.trajectories.drive).
 
 The road direction comes from the background's own camera rig: its first `line`
 segment is the drive the background was captured along (the bundled street: the
-eastbound lane), so objects are aligned with the way the data was driven. A path can
-also be given explicitly (`Road(path=...)`), e.g. for a trained run without a rig.
+eastbound lane), so objects are aligned with the way the data was driven. A trained run
+of a real drive has no rig: its road is the drive its training cameras took
+(`road_from_cameras`). A path can also be given explicitly (`Road(path=...)`).
 """
 from __future__ import annotations
 
@@ -55,6 +56,31 @@ def road_from_rig(rig: Rig | None, where: str | Path | None) -> Road:
     if np.linalg.norm(end[:2] - start[:2]) == 0:
         raise NerfgenError(where, "the rig's first line segment has zero length: no road direction")
     return Road(np.stack([start[:2], end[:2]]), float(start[2]), rig.fov_deg)
+
+
+def road_from_cameras(c2w: np.ndarray, fov_deg: float, where: str | Path | None, segments: int = 8) -> Road:
+    """The drive of a sequence of cameras (c2w [N,4,4], world z up): their positions'
+    principal horizontal direction, cut into `segments` equal stretches whose mean
+    lateral offsets make the polyline (it follows a gently curving road), at the cameras'
+    mean height. Which way it is driven: the way the sequence moves."""
+    xy = np.asarray(c2w, np.float64)[:, :2, 3]
+    centre = xy.mean(0)
+    _, _, axes = np.linalg.svd(xy - centre, full_matrices=False)
+    along = (xy - centre) @ axes[0]
+    if along.max() - along.min() < 1.0:
+        raise NerfgenError(where, "the training cameras move less than 1 m: no road to drive along; give the road path explicitly")
+    if along[-1] < along[0]:
+        axes[0], along = -axes[0], -along
+    lateral = (xy - centre) @ np.array([-axes[0][1], axes[0][0]])
+    edges = np.linspace(along.min(), along.max(), segments + 1)
+    stretch = np.clip(np.searchsorted(edges, along, side="right") - 1, 0, segments - 1)
+    stations = [(along[stretch == k].mean(), lateral[stretch == k].mean()) for k in range(segments) if (stretch == k).any()]
+    ends = [(along.min(), lateral[stretch == stretch[along.argmin()]].mean()), (along.max(), lateral[stretch == stretch[along.argmax()]].mean())]
+    waypoints = np.array([ends[0], *stations, ends[1]])
+    waypoints = waypoints[np.concatenate([[True], np.diff(waypoints[:, 0]) > 1e-6])]
+    left = np.array([-axes[0][1], axes[0][0]])
+    path = centre + waypoints[:, :1] * axes[0] + waypoints[:, 1:] * left
+    return Road(path, float(np.asarray(c2w)[:, 2, 3].mean()), fov_deg)
 
 
 def parse_path(text: str) -> np.ndarray:
