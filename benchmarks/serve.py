@@ -16,6 +16,7 @@ worker, so their latency includes the queue.
     .venv/bin/python benchmarks/serve.py --scene demo_out/dataset/scene.yaml [--exact]
         [--requests 8] [--max-seconds 900] [--json OUT.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,19 @@ def drive_poses(count: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def start_server(scene: Path, exact: bool) -> tuple[subprocess.Popen, str, float]:
     """(process, url, seconds to ready) of `nerfgen serve SCENE --port 0` on loopback."""
-    args = [sys.executable, "-m", "nerfgen.cli", "serve", str(scene), "--host", "127.0.0.1", "--port", "0", "--queue", "8"]
+    args = [
+        sys.executable,
+        "-m",
+        "nerfgen.cli",
+        "serve",
+        str(scene),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--queue",
+        "8",
+    ]
     t0 = time.perf_counter()
     process = subprocess.Popen(args + (["--exact"] if exact else []), stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -101,8 +114,25 @@ def process_seconds(scene: Path, exact: bool, lidar: bool) -> float:
     """Wall time of `nerfgen render` of one drive frame (160x120 rgb, depth, masks), with a
     VLP-16 sweep at 0.4 deg when `lidar`."""
     with tempfile.TemporaryDirectory() as tmp:
-        args = [sys.executable, "-m", "nerfgen.cli", "render", str(scene), "--out", f"{tmp}/out", "--frames", "1",
-                "--width", "160", "--height", "120", "--outputs", "rgb,depth,masks", "--trajectory", "drive"]  # fmt: skip
+        args = [
+            sys.executable,
+            "-m",
+            "nerfgen.cli",
+            "render",
+            str(scene),
+            "--out",
+            f"{tmp}/out",
+            "--frames",
+            "1",
+            "--width",
+            "160",
+            "--height",
+            "120",
+            "--outputs",
+            "rgb,depth,masks",
+            "--trajectory",
+            "drive",
+        ]
         args += ["--exact"] if exact else []
         args += ["--lidar", "vlp16", "--lidar-azimuth-deg", "0.4"] if lidar else []
         t0 = time.perf_counter()
@@ -150,12 +180,14 @@ def main() -> None:
     rows["nerfgen render process: camera + VLP-16"] = {"seconds": process_seconds(args.scene, args.exact, lidar=True)}
     report = {
         "command": " ".join(["python", *sys.argv]),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "scene": str(args.scene), "exact": args.exact, "server_startup_s": startup,
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "scene": str(args.scene),
+        "exact": args.exact,
+        "server_startup_s": startup,
         # The machine may be shared: the 1-minute load average before and after tells how busy it was.
         "load_average": [load_before, os.getloadavg()[0]],
         "rows": rows,
-    }  # fmt: skip
+    }
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))

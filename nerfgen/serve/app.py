@@ -16,6 +16,7 @@ large, 422 invalid request (non-finite, non-rigid or far-off pose, image or swee
 429 the render queue is full. Requests that read or change the scene run on the one
 render worker (nerfgen.serve.worker).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -74,7 +75,9 @@ class ServeLimits:
     """Largest request body (a long trajectory upload is ~400 bytes per pose)."""
 
 
-def create_app(served: ServedScene, cameras: dict[str, CameraSpec], worker: RenderWorker, token: str | None, limits: ServeLimits):
+def create_app(
+    served: ServedScene, cameras: dict[str, CameraSpec], worker: RenderWorker, token: str | None, limits: ServeLimits
+):
     """The ASGI app serving `served` through `worker` (bearer auth when `token` is set)."""
     app = FastAPI(title="nerfgen serve", docs_url=None, redoc_url=None)
     _add_error_handlers(app)
@@ -83,7 +86,9 @@ def create_app(served: ServedScene, cameras: dict[str, CameraSpec], worker: Rend
     return RequestGuard(app, token, limits.max_body_bytes)
 
 
-def _add_neurad_routes(app: FastAPI, served: ServedScene, cameras: dict[str, CameraSpec], worker: RenderWorker, limits: ServeLimits) -> None:
+def _add_neurad_routes(
+    app: FastAPI, served: ServedScene, cameras: dict[str, CameraSpec], worker: RenderWorker, limits: ServeLimits
+) -> None:
     @app.get("/alive")
     async def alive() -> bool:
         return True
@@ -106,11 +111,15 @@ def _add_neurad_routes(app: FastAPI, served: ServedScene, cameras: dict[str, Cam
         spec = _camera(cameras, request.camera_name, limits, request.width, request.height)
         cams = spec.cameras(_pose(request.pose, "pose"), request.width, request.height)
         # Encoding on the worker too: a large PNG would otherwise stall every other request.
-        body = await _on_worker(worker, lambda: image_bytes(rgb_image(served.renderer_at(request.timestamp), cams), request.image_format))
+        body = await _on_worker(
+            worker, lambda: image_bytes(rgb_image(served.renderer_at(request.timestamp), cams), request.image_format)
+        )
         return Response(body, media_type=IMAGE_MEDIA_TYPES[request.image_format])
 
 
-def _add_nerfgen_routes(app: FastAPI, served: ServedScene, cameras: dict[str, CameraSpec], worker: RenderWorker, limits: ServeLimits) -> None:
+def _add_nerfgen_routes(
+    app: FastAPI, served: ServedScene, cameras: dict[str, CameraSpec], worker: RenderWorker, limits: ServeLimits
+) -> None:
     @app.get("/cameras")
     async def list_cameras() -> Response:
         return _json([c.to_json() for c in cameras.values()])
@@ -137,7 +146,10 @@ def _add_nerfgen_routes(app: FastAPI, served: ServedScene, cameras: dict[str, Ca
 
         def job() -> list[dict]:
             renderer = served.renderer_at(request.timestamp)
-            return [{"camera_name": name, **frame_document(renderer, cams, served.uuids, request.outputs, request.encoding)} for name, cams in views]
+            return [
+                {"camera_name": name, **frame_document(renderer, cams, served.uuids, request.outputs, request.encoding)}
+                for name, cams in views
+            ]
 
         frames = await _on_worker(worker, job)
         return _json({"timestamp": request.timestamp, "frames": frames})
@@ -146,7 +158,10 @@ def _add_nerfgen_routes(app: FastAPI, served: ServedScene, cameras: dict[str, Ca
     async def render_lidar(request: RenderLidarIn) -> Response:
         spec = _lidar_spec(request, limits)
         pose = _pose(request.pose, "pose")
-        doc = await _on_worker(worker, lambda: lidar_document(served.renderer_at(request.timestamp), spec, pose, served.uuids, request.encoding))
+        doc = await _on_worker(
+            worker,
+            lambda: lidar_document(served.renderer_at(request.timestamp), spec, pose, served.uuids, request.encoding),
+        )
         return _json({"timestamp": request.timestamp, **doc})
 
 
@@ -170,13 +185,17 @@ def _pose(rows: list[list[float]], what: str) -> np.ndarray:
     return pose
 
 
-def _camera(cameras: dict[str, CameraSpec], name: str, limits: ServeLimits, width: int | None = None, height: int | None = None) -> CameraSpec:
+def _camera(
+    cameras: dict[str, CameraSpec], name: str, limits: ServeLimits, width: int | None = None, height: int | None = None
+) -> CameraSpec:
     spec = find_camera(cameras, name)
     if spec is None:
         raise ServeError(404, f"unknown camera {name!r} (cameras: {', '.join(cameras)})")
     width, height = width or spec.width, height or spec.height
     if width * height > limits.max_rays:
-        raise ServeError(422, f"a {width}x{height} image is {width * height} rays, over the server's --max-rays {limits.max_rays}")
+        raise ServeError(
+            422, f"a {width}x{height} image is {width * height} rays, over the server's --max-rays {limits.max_rays}"
+        )
     return spec
 
 
@@ -191,7 +210,11 @@ def _lidar_spec(request: RenderLidarIn, limits: ServeLimits):
         raise ServeError(422, e.problem) from None
     rays = spec.n_azimuth * spec.n_beams
     if rays > limits.max_rays:
-        raise ServeError(422, f"a sweep of {spec.n_beams} beams x {spec.n_azimuth} firings is {rays} rays, over the server's --max-rays {limits.max_rays}")
+        raise ServeError(
+            422,
+            f"a sweep of {spec.n_beams} beams x {spec.n_azimuth} firings is {rays} rays, "
+            f"over the server's --max-rays {limits.max_rays}",
+        )
     return spec
 
 
