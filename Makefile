@@ -11,7 +11,9 @@ TORCH_SPEC ?= torch==2.13.0
 MAX_JOBS ?= 2
 EXT_SOURCES := setup.py $(shell find cuda_ext -type f 2>/dev/null)
 
-.PHONY: install ext test demo bench clean
+LINTED := nerfgen tests benchmarks examples
+
+.PHONY: install ext test lint demo bench clean
 
 $(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +30,11 @@ install: $(VENV)/.ext
 
 ext: $(VENV)/.ext
 
-test: $(VENV)/.ext
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/ruff check $(LINTED)
+
+test: $(VENV)/.ext lint
 	$(PY) -m pytest -q
 
 demo: $(VENV)/.ext

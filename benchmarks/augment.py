@@ -12,6 +12,7 @@ seed on the exact twin (--exact) is the reference for timings.
 Captures and runs are reused when present in --work (benchmarks/compose.py makes the
 same ones: pass its --work to share them).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
 from compose import SCENES, train_once  # same captures and budgets as the composition benchmark
+
 from nerfgen.augment import AugmentConfig, MeshProbe, PlacementConfig, augment, footprint_of
 from nerfgen.augment.boxes import box_lattice
 from nerfgen.procedural import load_scene
@@ -43,9 +44,15 @@ def report(name: str, result, out: Path) -> None:
     print(f"{name}: {stages}")
     for p, e, f in zip(result.placements, result.ground_error_gt, filled):
         x, y, z = p.obj.pose.translation
-        print(f"  {p.obj.class_name}_{p.obj.instance_id} at ({x:6.2f}, {y:5.2f}, {z:6.3f}) yaw {p.obj.pose.rotation_deg[2]:7.2f}"
-              f"  ground error {e * 100:+.1f} cm  exact street inside box {f:.1%}  tries {p.tries}")
-    print(f"  ground error |mean| {error.mean() * 100:.1f} cm, max {error.max() * 100:.1f} cm; plane {result.ground.plane}")
+        print(
+            f"  {p.obj.class_name}_{p.obj.instance_id} at ({x:6.2f}, {y:5.2f}, {z:6.3f})"
+            f" yaw {p.obj.pose.rotation_deg[2]:7.2f}"
+            f"  ground error {e * 100:+.1f} cm  exact street inside box {f:.1%}  tries {p.tries}"
+        )
+    print(
+        f"  ground error |mean| {error.mean() * 100:.1f} cm, max {error.max() * 100:.1f} cm;"
+        f" plane {result.ground.plane}"
+    )
 
 
 def main() -> None:
@@ -64,14 +71,23 @@ def main() -> None:
     car = train_once("car", args.work, args.seconds, args.capture_views, (160, 120))
     print(f"captures + runs ready in {time.perf_counter() - t0:.0f} s")
     parked = [b.instance_id for b in load_scene(SCENES / "street.yaml").instances if b.class_name == "car"]
-    config = AugmentConfig(frames=args.frames, width=args.width, height=args.height, seed=args.seed,
-                           remove=tuple(parked), placement=PlacementConfig(n_objects=3))  # fmt: skip
+    config = AugmentConfig(
+        frames=args.frames,
+        width=args.width,
+        height=args.height,
+        seed=args.seed,
+        remove=tuple(parked),
+        placement=PlacementConfig(n_objects=3),
+    )
     gt = {"background": SCENES / "street.yaml", "car": SCENES / "car.yaml"}
     for name, exact in (("trained fields", False), ("exact twin", True)):
         out = args.work / f"augmented_{'exact' if exact else 'neural'}"
         t = time.perf_counter()
         result = augment(street, {"car": car}, out, replace(config, exact=exact), gt)
-        print(f"\n{name}: {args.frames} frames {args.width}x{args.height}, 3 cars, KITTI + COCO in {time.perf_counter() - t:.1f} s -> {out}")
+        print(
+            f"\n{name}: {args.frames} frames {args.width}x{args.height}, 3 cars, "
+            f"KITTI + COCO in {time.perf_counter() - t:.1f} s -> {out}"
+        )
         report(name, result, out)
 
 

@@ -6,6 +6,7 @@ mixed, for anti-aliased RGB) and rays per second for casting the pixel-centre ra
 
     .venv/bin/python benchmarks/capture.py [--views 100 --width 200 --height 150 --supersample 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nerfgen.procedural import capture, cast_rays, load_scene, rig_cameras
 from nerfgen.cameras import generate_rays
+from nerfgen.procedural import capture, cast_rays, load_scene, rig_cameras
 
 SCENE = Path(__file__).resolve().parent.parent / "scenes" / "street.yaml"
 
@@ -36,8 +37,15 @@ def main() -> None:
     t_load = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.perf_counter(), time.process_time()
-        capture(scene, Path(tmp) / "street", views=args.views, width=args.width, height=args.height,
-                progress=False, supersample=args.supersample)
+        capture(
+            scene,
+            Path(tmp) / "street",
+            views=args.views,
+            width=args.width,
+            height=args.height,
+            progress=False,
+            supersample=args.supersample,
+        )
         t_capture, cpu_capture = time.perf_counter() - t0, time.process_time() - c0
 
     cameras = rig_cameras(scene.spec.rig, args.views, args.width, args.height, seed=0)
@@ -48,12 +56,16 @@ def main() -> None:
     cast_rays(scene, origins, directions)
     t_cast, cpu_cast = time.perf_counter() - t0, time.process_time() - c0
 
-    print(f"street: {len(scene.faces)} triangles, {args.views} views at {args.width}x{args.height} = {rays} pixels, "
-          f"supersample {args.supersample}")
+    print(
+        f"street: {len(scene.faces)} triangles, {args.views} views at {args.width}x{args.height} = {rays} pixels, "
+        f"supersample {args.supersample}"
+    )
     print(f"load scene      {t_load:7.3f} s")
     verdict = "ok" if t_capture < 10 else "MISSED"
-    print(f"capture (total) {t_capture:7.3f} s wall ({cpu_capture:6.3f} s CPU)   "
-          f"{rays / t_capture / 1e6:6.2f} Mpixels/s   target < 10 s: {verdict}")
+    print(
+        f"capture (total) {t_capture:7.3f} s wall ({cpu_capture:6.3f} s CPU)   "
+        f"{rays / t_capture / 1e6:6.2f} Mpixels/s   target < 10 s: {verdict}"
+    )
     print(f"cast_rays only  {t_cast:7.3f} s wall ({cpu_cast:6.3f} s CPU)   {rays / t_cast / 1e6:6.2f} Mrays/s")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work inflates wall times)")
 

@@ -17,6 +17,7 @@ box IoU 0.985; correspondences from the expected depth: EPE median 0.07 px, PCK@
 error max 0.024, truncation error max 0.004. The composition itself is exact on analytic fields
 (tests/test_compose.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,8 @@ import yaml
 
 from nerfgen.cameras import Cameras, focal_from_fov, look_at
 from nerfgen.evaluate import LabelErrors
-from nerfgen.procedural import GTRenderer, capture, load_scene
 from nerfgen.labels import correspondences, correspondences_from_weights, frame_labels
+from nerfgen.procedural import GTRenderer, capture, load_scene
 from nerfgen.scene import NeuralSceneRenderer, composed_gt_scene, load_composed_scene, load_composed_scene_spec
 from nerfgen.train.api import train_field
 from nerfgen.train.config import TrainConfig
@@ -42,7 +43,9 @@ HOLE_MARGIN = np.array([0.15, 0.05, 0.15])  # m around each parked car (y: the k
 HOLE_BOTTOM = 0.03  # m: keeps the road surface and lane markings (top at 0.01 m)
 
 
-def train_once(scene: str, work: Path, seconds: float, views: int, size: tuple[int, int], steps: int | None = None) -> Path:
+def train_once(
+    scene: str, work: Path, seconds: float, views: int, size: tuple[int, int], steps: int | None = None
+) -> Path:
     """Captures and trains `scene` in `work` unless already there; `steps` (when given)
     replaces the time budget, so the field does not depend on how busy the machine is."""
     data, run = work / f"{scene}_data", work / f"{scene}_run"
@@ -73,7 +76,14 @@ def composed_file(work: Path, street_run: Path, car_run: Path) -> Path:
     doc = {
         "background": {"asset": str(street_run), "gt": str(SCENES / "street.yaml"), "holes": holes},
         "objects": [
-            {"asset": str(car_run), "gt": str(SCENES / "car.yaml"), "class": "car", "instance_id": i + 1, "position": list(p), "yaw_deg": yaw}
+            {
+                "asset": str(car_run),
+                "gt": str(SCENES / "car.yaml"),
+                "class": "car",
+                "instance_id": i + 1,
+                "position": list(p),
+                "yaw_deg": yaw,
+            }
             for i, (p, yaw) in enumerate(NEW_CARS)
         ],
     }
@@ -96,7 +106,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", type=Path, default=Path("/tmp/nerfgen_compose"))
     ap.add_argument("--seconds", type=float, default=90.0, help="training budget per field")
-    ap.add_argument("--steps", type=int, default=None, help="train this many steps per field instead (load-independent)")
+    ap.add_argument(
+        "--steps", type=int, default=None, help="train this many steps per field instead (load-independent)"
+    )
     ap.add_argument("--capture-views", type=int, default=100)
     ap.add_argument("--views", type=int, default=10, help="new views to compare")
     ap.add_argument("--width", type=int, default=128)
@@ -129,7 +141,9 @@ def main() -> None:
         exact_pairs = correspondences(cams, i, i + 1, exact_maps[i].depth_z, exact_maps[i + 1].depth_z)
         expected = correspondences(cams, i, i + 1, images[i].depth_z.numpy(), depth_next)
         errors.add_correspondences(expected, exact_pairs, exact_maps[i].depth_z)
-        drawn = correspondences_from_weights(cams, i, i + 1, s.ray_indices, s.t_starts, s.t_ends, s.offsets, images[i].weights, depth_next, generator)
+        drawn = correspondences_from_weights(
+            cams, i, i + 1, s.ray_indices, s.t_starts, s.t_ends, s.offsets, images[i].weights, depth_next, generator
+        )
         sampled.add_correspondences(drawn, exact_pairs, exact_maps[i].depth_z)
 
     m, w = errors.summary(), sampled.summary()
@@ -149,9 +163,11 @@ def main() -> None:
         ("truncation |error| (max)", m["truncation_error_max"], "<=", 0.05),
     ]
     pairs = sum(len(e) for e in errors.endpoint_error)
-    print(f"\n{len(cams)} new views {args.width}x{args.height}, {len(errors.mask_iou)} scored instance views, "
-          f"{pairs} co-visible correspondences; neural+labels render {t_render:.0f} s; "
-          f"3D boxes/poses exact: {'yes' if m['poses_exact'] == 1.0 else 'NO'}")
+    print(
+        f"\n{len(cams)} new views {args.width}x{args.height}, {len(errors.mask_iou)} scored instance views, "
+        f"{pairs} co-visible correspondences; neural+labels render {t_render:.0f} s; "
+        f"3D boxes/poses exact: {'yes' if m['poses_exact'] == 1.0 else 'NO'}"
+    )
     print(f"{'metric':34s} {'measured':>10s}  target   ok")
     for name, value, op, target in rows:
         if value is None:  # nothing to measure (e.g. no co-visible correspondences)

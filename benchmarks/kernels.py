@@ -6,6 +6,7 @@ Each case module in benchmarks/ (kernels_*.py) exposes `cases()` returning Case 
 both sides get the same inputs, and the ratio is ext / reference throughput measured in
 this process, so machine noise affects both alike.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,7 +90,8 @@ def main() -> None:
     for r in rows:
         tgt = f"{r['target_per_s'] / 1e6:.2f} M" if r["target_per_s"] else "-"
         print(
-            f"{r['op']:<40} {r['ext_per_s'] / 1e6:>10.2f} M{r['unit'][:4]:>5} {r['ref_per_s'] / 1e6:>10.2f} M{r['unit'][:4]:>5}"
+            f"{r['op']:<40} {r['ext_per_s'] / 1e6:>10.2f} M{r['unit'][:4]:>5}"
+            f" {r['ref_per_s'] / 1e6:>10.2f} M{r['unit'][:4]:>5}"
             f" {r['ratio']:>7.1f}x {tgt:>12}"
         )
 

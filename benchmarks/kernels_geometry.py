@@ -2,18 +2,19 @@
 
 Run through the harness: python benchmarks/kernels.py
 """
+
 from __future__ import annotations
 
 import math
 
 import torch
-
 from kernels import Case
+
+from nerfgen.ops._ext import ops
 from nerfgen.ops.march import _prepare, march_reference
 from nerfgen.ops.merge import merge_samples, merge_samples_reference
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.ops.ray_box import ray_box_intersect, ray_box_intersect_reference
-from nerfgen.ops._ext import ops
 
 
 def _camera_rays(n: int, seed: int, target_spread: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -45,7 +46,13 @@ def _ray_box_cases() -> list[Case]:
         args = (o, d, box_min, box_max, w2b)
         name = f"ray_box {n_rays // 1024}k rays x {n_boxes}{' OBB' if oriented else ''}"
         cases.append(
-            Case(name, "ray-box pairs", n_rays * n_boxes, lambda a=args: ray_box_intersect(*a), lambda a=args: ray_box_intersect_reference(*a))
+            Case(
+                name,
+                "ray-box pairs",
+                n_rays * n_boxes,
+                lambda a=args: ray_box_intersect(*a),
+                lambda a=args: ray_box_intersect_reference(*a),
+            )
         )
     return cases
 
@@ -87,7 +94,9 @@ def _march_cases() -> list[Case]:
         args = _march_args(grid, n_rays, 3, cone)
         occupied = grid.binaries[0].float().mean().item()
         name = f"march 128^3 x{levels} occ {occupied:.0%} cone {cone:g}"
-        cases.append(Case(name, "rays", n_rays, lambda a=args: ops().march(*a), lambda a=args: march_reference(*a), target=3e5))
+        cases.append(
+            Case(name, "rays", n_rays, lambda a=args: ops().march(*a), lambda a=args: march_reference(*a), target=3e5)
+        )
     return cases
 
 
@@ -101,7 +110,15 @@ def _merge_cases() -> list[Case]:
         o, d = _camera_rays(n_rays, 7)
         fields.append(grid.march(o, d, 2 * math.sqrt(3) / 1024))
     total = sum(f.n_samples for f in fields)
-    return [Case("merge_samples 3 fields", "samples", total, lambda: merge_samples(fields), lambda: merge_samples_reference(fields))]
+    return [
+        Case(
+            "merge_samples 3 fields",
+            "samples",
+            total,
+            lambda: merge_samples(fields),
+            lambda: merge_samples_reference(fields),
+        )
+    ]
 
 
 def cases() -> list[Case]:

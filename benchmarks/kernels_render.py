@@ -3,6 +3,7 @@
 Both sides get identical inputs and the same loss; the reference is the pure-PyTorch
 path users without the extension run.
 """
+
 from __future__ import annotations
 
 import torch
@@ -65,15 +66,35 @@ def cases() -> list[Case]:
     n = x.shape[0]
     grad_encoding = torch.randn(n, config.n_output_dims, generator=g)
     return [
-        Case("composite fwd+bwd (rgb, 64k rays)", "samples", n_samples,
-             _composite_fwd_bwd(composite, *samples), _composite_fwd_bwd(composite_reference, *samples), target=50e6),
-        Case("hash_encode forward (256k pts)", "points", n,
-             _hash_forward(hash_encode, x, params, config), _hash_forward(hash_encode_reference, x, params, config),
-             target=1.5e6),
-        Case("hash_encode fwd+bwd params", "points", n,
-             _hash_fwd_bwd(hash_encode, x, params, config, grad_encoding, False),
-             _hash_fwd_bwd(hash_encode_reference, x, params, config, grad_encoding, False), target=0.6e6),
-        Case("hash_encode fwd+bwd params and x", "points", n,
-             _hash_fwd_bwd(hash_encode, x, params, config, grad_encoding, True),
-             _hash_fwd_bwd(hash_encode_reference, x, params, config, grad_encoding, True)),
+        Case(
+            "composite fwd+bwd (rgb, 64k rays)",
+            "samples",
+            n_samples,
+            _composite_fwd_bwd(composite, *samples),
+            _composite_fwd_bwd(composite_reference, *samples),
+            target=50e6,
+        ),
+        Case(
+            "hash_encode forward (256k pts)",
+            "points",
+            n,
+            _hash_forward(hash_encode, x, params, config),
+            _hash_forward(hash_encode_reference, x, params, config),
+            target=1.5e6,
+        ),
+        Case(
+            "hash_encode fwd+bwd params",
+            "points",
+            n,
+            _hash_fwd_bwd(hash_encode, x, params, config, grad_encoding, False),
+            _hash_fwd_bwd(hash_encode_reference, x, params, config, grad_encoding, False),
+            target=0.6e6,
+        ),
+        Case(
+            "hash_encode fwd+bwd params and x",
+            "points",
+            n,
+            _hash_fwd_bwd(hash_encode, x, params, config, grad_encoding, True),
+            _hash_fwd_bwd(hash_encode_reference, x, params, config, grad_encoding, True),
+        ),
     ]

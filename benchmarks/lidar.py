@@ -6,6 +6,7 @@ samples/s against a per-ray Python loop (the ratio is the point of the vectorisa
 
     .venv/bin/python benchmarks/lidar.py [--sweeps 10 --samples-per-ray 32]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,10 +18,10 @@ import numpy as np
 import torch
 
 from nerfgen.procedural import cast_rays, load_scene
-from nerfgen.sensors.frames import ego_poses
-from nerfgen.sensors.lidar import HDL64E, lidar_rays
 from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.render.lidar_returns import returns_from_weights
+from nerfgen.sensors.frames import ego_poses
+from nerfgen.sensors.lidar import HDL64E, lidar_rays
 from nerfgen.sensors.trajectories import drive
 
 SCENE = Path(__file__).resolve().parent.parent / "scenes" / "street.yaml"
@@ -78,15 +79,23 @@ def main() -> None:
     per_ray_loop(weights.numpy(), t_starts.numpy(), (t_starts + 1).numpy(), offsets[: n_ref + 1].numpy())
     t_ref = (time.perf_counter() - t0) * n_rays / n_ref
 
-    print(f"HDL-64E on the street ({len(scene.faces)} triangles): {HDL64E.n_beams} beams x {HDL64E.n_azimuth} "
-          f"azimuths = {n_rays} rays per sweep, {args.sweeps} sweeps along the eastbound lane")
-    print(f"lidar_scan_gt   {t_scan * 1e3:8.1f} ms/sweep   {n_rays / t_scan / 1e6:6.2f} Mrays/s   "
-          f"{points:8.0f} points/sweep ({points / n_rays:.0%} returned)")
-    print(f"cast_rays only  {t_cast * 1e3:8.1f} ms/sweep   {n_rays / t_cast / 1e6:6.2f} Mrays/s   "
-          f"({t_cast / t_scan:.0%} of lidar_scan_gt)")
-    print(f"returns_from_weights {n_rays} rays x {s} samples: {t_returns * 1e3:7.1f} ms "
-          f"({n_rays * s / t_returns / 1e6:.1f} Msamples/s); per-ray Python loop ~{t_ref:.1f} s: "
-          f"{t_ref / t_returns:.0f}x faster")
+    print(
+        f"HDL-64E on the street ({len(scene.faces)} triangles): {HDL64E.n_beams} beams x {HDL64E.n_azimuth} "
+        f"azimuths = {n_rays} rays per sweep, {args.sweeps} sweeps along the eastbound lane"
+    )
+    print(
+        f"lidar_scan_gt   {t_scan * 1e3:8.1f} ms/sweep   {n_rays / t_scan / 1e6:6.2f} Mrays/s   "
+        f"{points:8.0f} points/sweep ({points / n_rays:.0%} returned)"
+    )
+    print(
+        f"cast_rays only  {t_cast * 1e3:8.1f} ms/sweep   {n_rays / t_cast / 1e6:6.2f} Mrays/s   "
+        f"({t_cast / t_scan:.0%} of lidar_scan_gt)"
+    )
+    print(
+        f"returns_from_weights {n_rays} rays x {s} samples: {t_returns * 1e3:7.1f} ms "
+        f"({n_rays * s / t_returns / 1e6:.1f} Msamples/s); per-ray Python loop ~{t_ref:.1f} s: "
+        f"{t_ref / t_returns:.0f}x faster"
+    )
     print("(medians over sweeps / calls)")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work inflates wall times)")
 

@@ -20,6 +20,7 @@ agreement 0.9982 / 0.9983 / 0.9988 (mean 0.9985), median range error 0.43 % / 0.
 0.40 % (mean 0.40 %), 94.7-97.9 % of beams within 2 %, 10-12 s per sweep. Before the street preset (RGB-only
 street): drop agreement 0.987, median range error 13.4 %.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,14 +31,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-
 from compose import SCENES, train_once  # benchmarks/compose.py: capture + train, reused when present
+
 from nerfgen.procedural import load_scene
+from nerfgen.procedural.lidar import lidar_scan_gt
+from nerfgen.render.lidar_scan import beam_ranges
 from nerfgen.scene import NeuralSceneRenderer, load_composed_scene
 from nerfgen.sensors.frames import ego_poses
 from nerfgen.sensors.lidar import HDL64E
-from nerfgen.render.lidar_scan import beam_ranges
-from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.sensors.trajectories import drive
 
 LANE = [[-20.0, -1.75], [20.0, -1.75]]  # the drive-by lane of scenes/street.yaml
@@ -80,10 +81,14 @@ def main() -> None:
             continue
         medians.append(np.median(rel))
         near_median = np.median(rel[near]) if near.any() else float("nan")
-        print(f"{i:5d}  {ego[0, 3]:5.1f}  {agreement:10.4f}  {np.median(rel):16.4f}  {np.quantile(rel, 0.9):.4f}"
-              f"  {(rel <= 0.02).mean():9.3f}   {near_median:12.4f}  {seconds:7.1f}")
-    print(f"mean over sweeps: drop agreement {np.mean(agreements):.4f} (target >= 0.98), "
-          f"median range error {np.mean(medians) if medians else float('nan'):.4f} (target <= 0.02)")
+        print(
+            f"{i:5d}  {ego[0, 3]:5.1f}  {agreement:10.4f}  {np.median(rel):16.4f}  {np.quantile(rel, 0.9):.4f}"
+            f"  {(rel <= 0.02).mean():9.3f}   {near_median:12.4f}  {seconds:7.1f}"
+        )
+    print(
+        f"mean over sweeps: drop agreement {np.mean(agreements):.4f} (target >= 0.98), "
+        f"median range error {np.mean(medians) if medians else float('nan'):.4f} (target <= 0.02)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ rank the final fits the same way). On the 6 misses of H = 4, keeping all 4 hypot
 the end (keep_fraction 1) rescued none of the 5 it ran. Earlier (a 120 s field under
 heavy load, 852 steps, H = 1, before the along-ray origin gradient was dropped): 74%.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,8 @@ import roma
 import torch
 
 from nerfgen.data import load_dataset
-from nerfgen.procedural import capture
 from nerfgen.pose import LocalizeConfig, localize, rotation_error_deg, translation_error
+from nerfgen.procedural import capture
 from nerfgen.train import TrainConfig, load_trained, train_field
 
 SCENE = Path(__file__).resolve().parent.parent / "scenes" / "tabletop.yaml"
@@ -80,7 +81,9 @@ DISTORTION_LOSS_WEIGHT = 0.01
 
 def training_budget(steps: int, seconds: float | None) -> TrainConfig:
     if seconds is not None:
-        return TrainConfig(seconds=seconds, max_steps=10**9, progress=False, distortion_loss_weight=DISTORTION_LOSS_WEIGHT)
+        return TrainConfig(
+            seconds=seconds, max_steps=10**9, progress=False, distortion_loss_weight=DISTORTION_LOSS_WEIGHT
+        )
     return TrainConfig(max_steps=steps, progress=False, distortion_loss_weight=DISTORTION_LOSS_WEIGHT)
 
 
@@ -123,18 +126,24 @@ def main() -> None:
         trans.append(translation_error(result.pose, truth).item())
         print(
             f"trial {trial:2d} view {view:2d}: start {start_rot[-1]:5.2f} deg {start_trans[-1]:.3f} m -> "
-            f"{rot[-1]:5.2f} deg {trans[-1]:.3f} m ({trans[-1] / radius:.1%} R), loss {result.final_loss:.5f} (hypothesis {result.best}), {secs[-1]:.1f} s",
+            f"{rot[-1]:5.2f} deg {trans[-1]:.3f} m ({trans[-1] / radius:.1%} R), "
+            f"loss {result.final_loss:.5f} (hypothesis {result.best}), {secs[-1]:.1f} s",
             flush=True,
         )
 
     success = [r <= 5.0 and t <= 0.05 * radius for r, t in zip(rot, trans)]
     print()
-    print("| trials | success (<=5 deg, <=5% R) | median rot err | median trans err | median start | time/query (median) |")
+    print(
+        "| trials | success (<=5 deg, <=5% R) | median rot err | median trans err | median start "
+        "| time/query (median) |"
+    )
     print("|---|---|---|---|---|---|")
     print(
-        f"| {len(rot)} | {sum(success) / len(success):.0%} ({sum(success)}/{len(success)}) | {statistics.median(rot):.2f} deg | "
+        f"| {len(rot)} | {sum(success) / len(success):.0%} ({sum(success)}/{len(success)}) "
+        f"| {statistics.median(rot):.2f} deg | "
         f"{statistics.median(trans) * 100:.1f} cm ({statistics.median(trans) / radius:.1%} R) | "
-        f"{statistics.median(start_rot):.1f} deg, {statistics.median(start_trans) * 100:.0f} cm | {statistics.median(secs):.1f} s |"
+        f"{statistics.median(start_rot):.1f} deg, {statistics.median(start_trans) * 100:.0f} cm "
+        f"| {statistics.median(secs):.1f} s |"
     )
 
 

@@ -8,6 +8,7 @@ default `nerfgen train` configuration; held-out PSNR is measured at fixed traini
 (evaluation time is not counted). Writes OUT/train_lego.json and OUT/train_lego.png (PSNR
 vs seconds, both curves) and prints the rays/s speed-up of the extension over the reference.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,9 +39,11 @@ def worker(data: Path, seconds: float, threads: int) -> None:
     test_data = load_dataset(data, downscale=8, background=(1.0, 1.0, 1.0))
     test = split_indices(test_data, "test", 8).tolist()
     config = RunConfig(
-        data=str(data), downscale=8, aabb=scene_extent(train_data, None).aabb,
+        data=str(data),
+        downscale=8,
+        aabb=scene_extent(train_data, None).aabb,
         train=TrainConfig(seconds=seconds, max_steps=10**9, progress=False, threads=threads),
-    )  # fmt: skip
+    )
     trainer = Trainer(config, train_data, Path("unused"))
     times = [t for t in EVAL_TIMES if t < seconds] + [seconds]
     rays = 0
@@ -48,7 +51,13 @@ def worker(data: Path, seconds: float, threads: int) -> None:
     def report() -> None:
         trainer.field.eval()
         with torch.inference_mode():
-            scores = [psnr(render_image(trainer.field, trainer.grid, test_data.cameras, i, config.render).rgb, test_data.images[i]) for i in test]
+            scores = [
+                psnr(
+                    render_image(trainer.field, trainer.grid, test_data.cameras, i, config.render).rgb,
+                    test_data.images[i],
+                )
+                for i in test
+            ]
         line = {"seconds": trainer.elapsed, "step": trainer.step, "rays": rays, "psnr": sum(scores) / len(scores)}
         print(json.dumps(line), flush=True)
 
@@ -122,14 +131,23 @@ def main() -> None:
             sys.exit(f"{name} worker failed:\n{proc.stderr[-3000:]}")
         curves[name] = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
         for p in curves[name]:
-            print(f"{name:9s} {p['seconds']:7.1f} s  step {p['step']:6d}  {p['rays'] / p['seconds']:9.0f} rays/s  held-out PSNR {p['psnr']:.2f} dB", flush=True)
+            print(
+                f"{name:9s} {p['seconds']:7.1f} s  step {p['step']:6d}  {p['rays'] / p['seconds']:9.0f} rays/s  "
+                f"held-out PSNR {p['psnr']:.2f} dB",
+                flush=True,
+            )
     rate = {name: c[-1]["rays"] / c[-1]["seconds"] for name, c in curves.items()}
     speedup = rate["extension"] / rate["reference"]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "train_lego.json").write_text(json.dumps({"curves": curves, "rays_per_second": rate, "speedup": speedup}, indent=2))
+    (args.out / "train_lego.json").write_text(
+        json.dumps({"curves": curves, "rays_per_second": rate, "speedup": speedup}, indent=2)
+    )
     plot(curves, args.out / "train_lego.png")
-    print(f"final held-out PSNR: extension {curves['extension'][-1]['psnr']:.2f} dB after {curves['extension'][-1]['seconds']:.0f} s, "
-          f"reference {curves['reference'][-1]['psnr']:.2f} dB after {curves['reference'][-1]['seconds']:.0f} s")
+    print(
+        f"final held-out PSNR: extension {curves['extension'][-1]['psnr']:.2f} dB "
+        f"after {curves['extension'][-1]['seconds']:.0f} s, "
+        f"reference {curves['reference'][-1]['psnr']:.2f} dB after {curves['reference'][-1]['seconds']:.0f} s"
+    )
     print(f"rays/s: extension {rate['extension']:.0f}, reference {rate['reference']:.0f}, speed-up {speedup:.1f}x")
     print(f"wrote {args.out / 'train_lego.png'} and {args.out / 'train_lego.json'}")
 

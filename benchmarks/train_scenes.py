@@ -10,6 +10,7 @@ capture SCENE (100 views, 200x150) -> `nerfgen train` defaults for --seconds, or
 
 Captures are reused when present in --work; runs are retrained.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,8 @@ from nerfgen.data import load_dataset
 from nerfgen.procedural import capture
 from nerfgen.train.api import train_field
 from nerfgen.train.config import TrainConfig
-from nerfgen.train.presets import preset
 from nerfgen.train.evaluate import evaluate
+from nerfgen.train.presets import preset
 from nerfgen.train.run import load_trained
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
@@ -31,11 +32,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", nargs="+", default=["car", "tabletop", "street"])
     ap.add_argument("--work", type=Path, default=Path("/tmp/nerfgen_train_scenes"))
-    ap.add_argument("--seconds", type=float, default=None, help="training budget per scene (default 120 without --steps)")
+    ap.add_argument(
+        "--seconds", type=float, default=None, help="training budget per scene (default 120 without --steps)"
+    )
     ap.add_argument("--steps", type=int, default=None, help="train this many steps instead of a time budget")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--preset", nargs="*", default=["tabletop=room", "street=street"], metavar="SCENE=PRESET",
-                    help="nerfgen.train.presets per scene (default: tabletop=room street=street; others: object)")
+    ap.add_argument(
+        "--preset",
+        nargs="*",
+        default=["tabletop=room", "street=street"],
+        metavar="SCENE=PRESET",
+        help="nerfgen.train.presets per scene (default: tabletop=room street=street; others: object)",
+    )
     args = ap.parse_args()
     args.preset = dict(item.split("=", 1) for item in args.preset)
     if args.steps is not None:
@@ -49,7 +57,9 @@ def main() -> None:
         if not data.exists():
             capture(SCENES / f"{name}.yaml", data, views=100, width=200, height=150, seed=0, progress=False)
         t0 = time.perf_counter()
-        train_field(data, run, overwrite=True, **preset(args.preset.get(name, "object"), train=budget))  # a rerun retrains
+        train_field(
+            data, run, overwrite=True, **preset(args.preset.get(name, "object"), train=budget)
+        )  # a rerun retrains
         seconds = time.perf_counter() - t0
         trained = load_trained(run)
         dataset = load_dataset(data, background=trained.config.train.eval_background)

@@ -21,6 +21,7 @@ the boxes drawn, go to a GIF.
 
 Without --url the example starts `nerfgen serve` on a free loopback port and stops it.
 """
+
 from __future__ import annotations
 
 import math
@@ -139,15 +140,18 @@ def boxes_in_ego(frame: Frame, camera_to_ego: np.ndarray) -> list[tuple[dict, np
     """(instance record, [8,3] ego-frame corners) of every actor with pixels in the frame."""
     return [
         (i, np.asarray(i["corners_cam"]) @ camera_to_ego[:3, :3].T + camera_to_ego[:3, 3])
-        for i in frame.labels["instances"] if i["px_visible"] > 0
-    ]  # fmt: skip
+        for i in frame.labels["instances"]
+        if i["px_visible"] > 0
+    ]
 
 
 def outside_boxes(points: np.ndarray, boxes: list[tuple[dict, np.ndarray]]) -> np.ndarray:  # [N] bool
     keep = np.ones(len(points), bool)
     for _, corners in boxes:
         centre = corners.mean(0)
-        axes = np.stack([corners[1] - corners[0], corners[2] - corners[0], corners[4] - corners[0]])  # BOX_CORNER_SIGNS order
+        axes = np.stack(
+            [corners[1] - corners[0], corners[2] - corners[0], corners[4] - corners[0]]
+        )  # BOX_CORNER_SIGNS order
         half = np.linalg.norm(axes, axis=1) / 2 + BOX_MARGIN
         local = (points - centre) @ (axes / np.linalg.norm(axes, axis=1, keepdims=True)).T
         keep &= ~(np.abs(local) <= half).all(1)
@@ -182,7 +186,9 @@ def free_distance(points: np.ndarray, boxes: list[tuple[dict, np.ndarray]]) -> f
     return min(gaps) if gaps else None
 
 
-def kerb_line(points: np.ndarray, boxes: list[tuple[dict, np.ndarray]], visible_to: float) -> tuple[float, float] | None:
+def kerb_line(
+    points: np.ndarray, boxes: list[tuple[dict, np.ndarray]], visible_to: float
+) -> tuple[float, float] | None:
     """The right kerb as (a, b), y = a + b x: per 1 m slice from 3 m to `visible_to`, the
     innermost low point right of the corridor; a line through them, refitted without the
     slices more than 0.2 m off it. Slices where an actor stands are skipped: a car parked
@@ -192,9 +198,13 @@ def kerb_line(points: np.ndarray, boxes: list[tuple[dict, np.ndarray]], visible_
     low &= (points[:, 0] > 3.0) & (points[:, 0] < visible_to)
     slices = np.floor(points[low, 0]).astype(int)
     blocked = set(slices[~outside_boxes(points[low], boxes)])
-    edge = np.array([
-        (s + 0.5, points[low, 1][slices == s].max()) for s in np.unique(slices) if s not in blocked and (slices == s).sum() >= 3
-    ])  # fmt: skip
+    edge = np.array(
+        [
+            (s + 0.5, points[low, 1][slices == s].max())
+            for s in np.unique(slices)
+            if s not in blocked and (slices == s).sum() >= 3
+        ]
+    )
     for _ in range(2):
         if len(edge) < 3:
             return None
@@ -248,8 +258,19 @@ def lead_trajectory(actor: dict, ego: Ego, config: ClosedLoopConfig) -> dict:
 
 
 def start_server(config: ClosedLoopConfig) -> tuple[subprocess.Popen, str]:
-    args = [sys.executable, "-m", "nerfgen.cli", "serve", str(config.scene), "--host", "127.0.0.1", "--port", "0",
-            "--camera", f"front={config.width}x{config.height}@70"] + (["--exact"] if config.exact else [])  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "nerfgen.cli",
+        "serve",
+        str(config.scene),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--camera",
+        f"front={config.width}x{config.height}@70",
+    ] + (["--exact"] if config.exact else [])
     process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline and process.poll() is None:
@@ -262,7 +283,9 @@ def start_server(config: ClosedLoopConfig) -> tuple[subprocess.Popen, str]:
 
 
 def annotated(frame: Frame, lead_uuid: str, text: str) -> Image.Image:
-    image = Image.fromarray(frame.arrays["rgb"]).resize((2 * frame.labels["width"], 2 * frame.labels["height"]), Image.NEAREST)
+    image = Image.fromarray(frame.arrays["rgb"]).resize(
+        (2 * frame.labels["width"], 2 * frame.labels["height"]), Image.NEAREST
+    )
     draw = ImageDraw.Draw(image)
     for instance in frame.labels["instances"]:
         if instance["bbox_visible"] is not None:
@@ -282,7 +305,9 @@ def drive(client: SensorClient, config: ClosedLoopConfig) -> bool:
     images, touched, closest = [], False, math.inf
     for step in range(config.steps):
         timestamp = round(step * config.dt * 1e6)
-        frame = client.render_labels(ego.to_world() @ camera_to_ego, "front", timestamp, outputs=["rgb", "depth", "boxes"])
+        frame = client.render_labels(
+            ego.to_world() @ camera_to_ego, "front", timestamp, outputs=["rgb", "depth", "boxes"]
+        )
         perception = perceive(frame, camera_to_ego)
         acceleration, curvature = control(perception, ego, config)
         (lead_label,) = [i for i in frame.labels["instances"] if i["uuid"] == lead["uuid"]]
@@ -300,8 +325,10 @@ def drive(client: SensorClient, config: ClosedLoopConfig) -> bool:
             print(f"{text}  x {ego.x:6.2f}  y {ego.y:5.2f}  kerb {kerb}", flush=True)
         ego.step(acceleration, curvature, config.dt)
     images[0].save(config.gif, save_all=True, append_images=images[1:], duration=round(config.dt * 1000), loop=0)
-    print(f"{config.steps} steps, closest centre distance to the placed car {closest:.2f} m, "
-          f"{'TOUCHED it' if touched else 'never touched it'}; {config.gif}")  # fmt: skip
+    print(
+        f"{config.steps} steps, closest centre distance to the placed car {closest:.2f} m, "
+        f"{'TOUCHED it' if touched else 'never touched it'}; {config.gif}"
+    )
     return not touched
 
 

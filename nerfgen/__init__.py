@@ -8,9 +8,18 @@ The public API (nerfgen.api) is available here: `nerfgen.load_scene`, `nerfgen.c
 __version__ = "0.1.0"
 
 _API = {
-    "LoadedScene", "augment_street", "bop_models", "capture", "export_dataset", "load_scene", "load_trained",
-    "render_dataset", "scene_spec", "train_field", "trajectory_cameras",
-}  # fmt: skip
+    "LoadedScene",
+    "augment_street",
+    "bop_models",
+    "capture",
+    "export_dataset",
+    "load_scene",
+    "load_trained",
+    "render_dataset",
+    "scene_spec",
+    "train_field",
+    "trajectory_cameras",
+}
 
 
 def __getattr__(name: str):

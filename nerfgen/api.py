@@ -15,6 +15,7 @@ exactly by ray casting) or a composed scene of trained runs and placed objects (
 through their fields, or `exact=True` through its ground-truth twin). Both render through
 the one frame contract (nerfgen.render.frame), so everything downstream is the same.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,12 +27,12 @@ import numpy as np
 from nerfgen.augment import augment as augment_street
 from nerfgen.cameras import Cameras, focal_from_fov
 from nerfgen.errors import NerfgenError
-from nerfgen.procedural import GTRenderer, build_scene, capture, rig_cameras
-from nerfgen.procedural.parse import parse_scene
-from nerfgen.procedural.spec import Rig, SceneSpec
 from nerfgen.labels import render_frames
 from nerfgen.memory import check_render_fits
 from nerfgen.output_dir import check_output
+from nerfgen.procedural import GTRenderer, build_scene, capture, rig_cameras
+from nerfgen.procedural.parse import parse_scene
+from nerfgen.procedural.spec import Rig, SceneSpec
 from nerfgen.render.frame import FrameRenderer
 from nerfgen.scene import (
     ComposedSceneSpec,
@@ -54,9 +55,18 @@ from nerfgen.yaml_file import read_yaml
 Trajectory = Literal["rig", "orbit", "drive"]
 
 __all__ = [  # nerfgen re-exports these (nerfgen._API)
-    "LoadedScene", "augment_street", "bop_models", "capture", "export_dataset", "load_scene", "load_trained",
-    "render_dataset", "scene_spec", "train_field", "trajectory_cameras",
-]  # fmt: skip
+    "LoadedScene",
+    "augment_street",
+    "bop_models",
+    "capture",
+    "export_dataset",
+    "load_scene",
+    "load_trained",
+    "render_dataset",
+    "scene_spec",
+    "train_field",
+    "trajectory_cameras",
+]
 
 
 @dataclass
@@ -96,7 +106,13 @@ def load_scene(path: str | Path, exact: bool = False, supersample: int = 3) -> L
 
 
 def trajectory_cameras(
-    rig: Rig, trajectory: Trajectory, frames: int, width: int, height: int, seed: int = 0, where: str | Path | None = None
+    rig: Rig,
+    trajectory: Trajectory,
+    frames: int,
+    width: int,
+    height: int,
+    seed: int = 0,
+    where: str | Path | None = None,
 ) -> Cameras:
     """Cameras along the rig ("rig"), or pinhole cameras with the rig's field of view on an
     orbit or a drive placed by its first orbit / line segment; the seed jitters the rig,
@@ -169,12 +185,19 @@ def render_dataset(
 
     def rendered(first: int):
         return render_frames(
-            loaded.renderer, cameras, boxes="boxes" in outputs, correspondences="correspondences" in outputs,
-            lidar=sensor, lidar_poses=lidar_poses, first=first,
-        )  # fmt: skip
+            loaded.renderer,
+            cameras,
+            boxes="boxes" in outputs,
+            correspondences="correspondences" in outputs,
+            lidar=sensor,
+            lidar_poses=lidar_poses,
+            first=first,
+        )
 
     if format_list:
-        return write_raw_and_export(out, rendered, meta, format_list, resume=resume, overwrite=overwrite, bop_models=models)
+        return write_raw_and_export(
+            out, rendered, meta, format_list, resume=resume, overwrite=overwrite, bop_models=models
+        )
     return write_raw_dataset(out, rendered, meta, resume=resume, overwrite=overwrite)
 
 

@@ -4,6 +4,7 @@ A reader never sees a half-written file, and a killed writer leaves at most a hi
 temporary file. Files get the modes the user's umask gives (as `open` would), not the
 0600 of `mkstemp`. Output directories as a whole: nerfgen.output_dir.
 """
+
 from __future__ import annotations
 
 import os

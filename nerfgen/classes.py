@@ -4,6 +4,7 @@ Fixed ids (not per-scene) so that a car captured alone and a car inserted into t
 street carry the same class id in every label map. Id 0 means "no surface" (sky,
 background).
 """
+
 from __future__ import annotations
 
 CLASS_NAMES: tuple[str, ...] = (

@@ -13,6 +13,7 @@ y down, z forward), LiDARs sensor-to-world (x forward, y left, z up), actors box
 (docs/serve.md). Refused requests raise `ServerError` with the status and the server's
 message.
 """
+
 from __future__ import annotations
 
 import base64
@@ -117,7 +118,11 @@ class SensorClient:
     def update_actors(self, trajectories: Sequence[dict]) -> None:
         """Each {"uuid", "poses": [K,4,4], "timestamps": [K]} replaces that actor's trajectory."""
         body = [
-            {"uuid": t["uuid"], "poses": np.asarray(t["poses"], np.float64).tolist(), "timestamps": [int(x) for x in t["timestamps"]]}
+            {
+                "uuid": t["uuid"],
+                "poses": np.asarray(t["poses"], np.float64).tolist(),
+                "timestamps": [int(x) for x in t["timestamps"]],
+            }
             for t in trajectories
         ]
         self._post("/update_actors", body)
@@ -126,12 +131,28 @@ class SensorClient:
         """Puts one actor at box-to-world `pose` [4,4] from `timestamp` on (and before)."""
         self.update_actors([{"uuid": uuid, "poses": [pose], "timestamps": [timestamp]}])
 
-    def render_image_bytes(self, pose, camera_name: str = "front", timestamp: int = 0, image_format: str = "png", width: int | None = None, height: int | None = None) -> bytes:
+    def render_image_bytes(
+        self,
+        pose,
+        camera_name: str = "front",
+        timestamp: int = 0,
+        image_format: str = "png",
+        width: int | None = None,
+        height: int | None = None,
+    ) -> bytes:
         """The response body of /render_image: PNG or JPEG bytes, or base64 .npy text for "raw"."""
         body = {"pose": _matrix(pose), "timestamp": timestamp, "camera_name": camera_name, "image_format": image_format}
         return self._post("/render_image", body | _size(width, height)).content
 
-    def render_image(self, pose, camera_name: str = "front", timestamp: int = 0, image_format: str = "png", width: int | None = None, height: int | None = None) -> np.ndarray:
+    def render_image(
+        self,
+        pose,
+        camera_name: str = "front",
+        timestamp: int = 0,
+        image_format: str = "png",
+        width: int | None = None,
+        height: int | None = None,
+    ) -> np.ndarray:
         """uint8 [H,W,3] image of the camera at camera-to-world `pose`."""
         content = self.render_image_bytes(pose, camera_name, timestamp, image_format, width, height)
         if image_format == "raw":
@@ -139,22 +160,56 @@ class SensorClient:
         with Image.open(io.BytesIO(content)) as image:
             return np.asarray(image.convert("RGB"))
 
-    def render_labels(self, pose, camera_name: str = "front", timestamp: int = 0, outputs: Sequence[str] = ("depth", "normals", "masks", "boxes"), encoding: str = "npz", width: int | None = None, height: int | None = None) -> Frame:
-        body = {"pose": _matrix(pose), "timestamp": timestamp, "camera_name": camera_name, "outputs": list(outputs), "encoding": encoding}
+    def render_labels(
+        self,
+        pose,
+        camera_name: str = "front",
+        timestamp: int = 0,
+        outputs: Sequence[str] = ("depth", "normals", "masks", "boxes"),
+        encoding: str = "npz",
+        width: int | None = None,
+        height: int | None = None,
+    ) -> Frame:
+        body = {
+            "pose": _matrix(pose),
+            "timestamp": timestamp,
+            "camera_name": camera_name,
+            "outputs": list(outputs),
+            "encoding": encoding,
+        }
         return _frame(self._post("/render_labels", body | _size(width, height)).json())
 
-    def render_batch(self, cameras: Sequence[tuple[str, object]], timestamp: int = 0, rig_to_world=None, outputs: Sequence[str] = ("rgb",), encoding: str = "npz") -> list[Frame]:
+    def render_batch(
+        self,
+        cameras: Sequence[tuple[str, object]],
+        timestamp: int = 0,
+        rig_to_world=None,
+        outputs: Sequence[str] = ("rgb",),
+        encoding: str = "npz",
+    ) -> list[Frame]:
         """Frames of (camera name, pose) pairs at one timestamp; poses are camera-to-rig
         when `rig_to_world` is given, else camera-to-world."""
         body = {
             "cameras": [{"camera_name": name, "pose": _matrix(pose)} for name, pose in cameras],
-            "timestamp": timestamp, "outputs": list(outputs), "encoding": encoding,
-        }  # fmt: skip
+            "timestamp": timestamp,
+            "outputs": list(outputs),
+            "encoding": encoding,
+        }
         if rig_to_world is not None:
             body["rig_to_world"] = _matrix(rig_to_world)
         return [_frame(doc) for doc in self._post("/render_batch", body).json()["frames"]]
 
-    def render_lidar(self, pose, preset: str = "vlp16", timestamp: int = 0, azimuth_resolution_deg: float | None = None, elevation_deg: Sequence[float] | None = None, min_range: float | None = None, max_range: float | None = None, encoding: str = "npz") -> Sweep:
+    def render_lidar(
+        self,
+        pose,
+        preset: str = "vlp16",
+        timestamp: int = 0,
+        azimuth_resolution_deg: float | None = None,
+        elevation_deg: Sequence[float] | None = None,
+        min_range: float | None = None,
+        max_range: float | None = None,
+        encoding: str = "npz",
+    ) -> Sweep:
         """One sweep from LiDAR-to-world `pose`; options not given are the preset's."""
         body = {"pose": _matrix(pose), "timestamp": timestamp, "preset": preset, "encoding": encoding}
         options = {"azimuth_resolution_deg": azimuth_resolution_deg, "min_range": min_range, "max_range": max_range}

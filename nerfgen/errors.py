@@ -1,4 +1,5 @@
 """The one error type for bad user input: it prints as one line naming the file."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Reading a JSON document that must be an object, with one-line errors naming the file."""
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@
 infinities, numbers beyond `LIMIT`, values out of a field's range, and (`check_keys`)
 keys the format does not have, suggesting the closest one.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -100,9 +101,14 @@ class MappingReader:
         return v
 
     def number(
-        self, key: str, default: Any = ..., positive: bool = False,
-        min_value: float | None = None, max_value: float | None = None, limit: float = LIMIT,
-    ) -> float:  # fmt: skip
+        self,
+        key: str,
+        default: Any = ...,
+        positive: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+        limit: float = LIMIT,
+    ) -> float:
         """A finite number with |v| < limit and the given bounds."""
         if self._absent(key, default):
             return None  # type: ignore[return-value]

@@ -6,6 +6,7 @@ until the machine swaps or the kernel kills the process.
 The estimates are what the renders were measured to hold (peak RSS over sizes, car.yaml
 and street.yaml at 400x300 to 1600x1200), rounded up: "about", not an exact bound.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,10 +65,14 @@ def check_fits(options: str, needed: float, what: str) -> None:
     bytes for `what` exceed the memory available now."""
     available = available_memory()
     if needed > available:
-        raise NerfgenError(None, f"{options}: needs about {_gb(needed)} for {what}; at most {_gb(available)} is available")
+        raise NerfgenError(
+            None, f"{options}: needs about {_gb(needed)} for {what}; at most {_gb(available)} is available"
+        )
 
 
-def check_render_fits(count_option: str, count: int, width: int, height: int, supersample: int = 1, in_flight: int = 1) -> None:
+def check_render_fits(
+    count_option: str, count: int, width: int, height: int, supersample: int = 1, in_flight: int = 1
+) -> None:
     """The checks of a command rendering `count` frames (`count_option`, e.g. "--frames"),
     `in_flight` of them at once: the per-frame records of the whole sequence, then the
     frames being rendered (named by --width, --height and --supersample)."""

@@ -17,6 +17,7 @@ host); a second writer fails at once, and a lock left by a killed process is fre
 output. A partial output carries a stamp of the command's inputs
 (`RESUME_STAMP_NAME`): a resume never mixes two different inputs or commands.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -83,7 +84,9 @@ def check_output(
         also = " or --resume to continue it" if resumable else ""
         raise NerfgenError(out, f"exists and is not empty; pass --overwrite to replace it{also}")
     if not is_nerfgen_output(out):
-        raise NerfgenError(out, f"--overwrite replaces only directories written by nerfgen, and this one has no {MARKER_NAME}")
+        raise NerfgenError(
+            out, f"--overwrite replaces only directories written by nerfgen, and this one has no {MARKER_NAME}"
+        )
 
 
 def check_output_file(out: str | Path, inputs: Iterable[str | Path] = (), overwrite: bool = False) -> None:
@@ -128,7 +131,9 @@ def _acquire(path: Path, out: Path) -> int:
         except BlockingIOError:
             owner = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise NerfgenError(out, f"another nerfgen command is writing this output ({owner}); wait for it or choose another --out") from None
+            raise NerfgenError(
+                out, f"another nerfgen command is writing this output ({owner}); wait for it or choose another --out"
+            ) from None
         try:
             same_file = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
@@ -188,7 +193,9 @@ def _partial_dir(out: Path, stamp: bytes, resume: bool) -> Path:
         atomic_write_bytes(work / RESUME_STAMP_NAME, stamp)
     except (OSError, NerfgenError) as e:
         shutil.rmtree(work, ignore_errors=True)
-        raise NerfgenError(out, f"cannot write output directory ({getattr(e, 'strerror', None) or getattr(e, 'problem', e)})") from None
+        raise NerfgenError(
+            out, f"cannot write output directory ({getattr(e, 'strerror', None) or getattr(e, 'problem', e)})"
+        ) from None
     return work
 
 

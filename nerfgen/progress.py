@@ -1,5 +1,6 @@
 """The rich progress bar of long stages (capture, render, export, evaluation): on stderr,
 so stdout carries only results, and transient, so it is gone when the stage ends."""
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ A `yaml.SafeLoader` (loading never executes code; anchors and aliases work) that
 exponent floats without a dot (`1e30`, `-2E-3`) as numbers, as YAML 1.2 and JSON do, where
 PyYAML's YAML 1.1 rules would read them as strings that no number check would catch.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,14 +1,15 @@
 """The public facade: `nerfgen.<name>` is the API the CLI calls, and gives the same bytes."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from test_render_cli import files
 
 import nerfgen
 from nerfgen.cli import main
 from nerfgen.procedural import GTRenderer
-from test_render_cli import files
 
 CAR = str(Path(__file__).resolve().parent.parent / "scenes" / "car.yaml")
 SMALL = dict(frames=2, width=20, height=15)

@@ -1,6 +1,7 @@
 """`nerfgen augment` end to end on ground-truth assets (rendered exactly): the files it
 writes, what they say about the placed objects, removal holes, byte-identical re-runs,
 and one-line errors that leave nothing behind."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,16 @@ def files(root: Path) -> dict[str, bytes]:
 
 
 def run(out: Path, *extra: str) -> list[str]:
-    argv = ["augment", str(SCENES / "street.yaml"), "--objects", f"car={SCENES / 'car.yaml'}", "--out", str(out), *SMALL, *extra]
+    argv = [
+        "augment",
+        str(SCENES / "street.yaml"),
+        "--objects",
+        f"car={SCENES / 'car.yaml'}",
+        "--out",
+        str(out),
+        *SMALL,
+        *extra,
+    ]
     main(argv)
     return argv
 
@@ -32,7 +42,15 @@ def run(out: Path, *extra: str) -> list[str]:
 def test_augment_writes_scene_labels_formats_and_preview(tmp_path):
     out = tmp_path / "aug"
     argv = run(out, "--n-objects", "2", "--remove", "1", "3", "--seed", "5")
-    assert sorted(p.name for p in out.iterdir()) == [".nerfgen-output", "coco", "kitti", "placement.json", "preview.png", "raw", "scene.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".nerfgen-output",
+        "coco",
+        "kitti",
+        "placement.json",
+        "preview.png",
+        "raw",
+        "scene.yaml",
+    ]
     report = json.loads((out / "placement.json").read_text())
     spec = load_composed_scene_spec(out / "scene.yaml")
     assert [o.pose.translation for o in spec.objects] == [tuple(o["position"]) for o in report["objects"]]
@@ -43,7 +61,9 @@ def test_augment_writes_scene_labels_formats_and_preview(tmp_path):
     twin = composed_gt_scene(spec)
     from nerfgen.augment import MeshProbe, ground_heights
 
-    np.testing.assert_allclose(ground_heights(MeshProbe(twin), np.array([[-12.0, -2.6], [8.0, -2.6], [-2.0, 2.6]])), [0, 0, 1.675], atol=1e-6)
+    np.testing.assert_allclose(
+        ground_heights(MeshProbe(twin), np.array([[-12.0, -2.6], [8.0, -2.6], [-2.0, 2.6]])), [0, 0, 1.675], atol=1e-6
+    )
 
     meta = read_raw_meta(out / "raw")
     assert [i["instance_id"] for i in meta["instances"]] == [1, 2] and meta["seed"] == 5
@@ -57,10 +77,16 @@ def test_augment_writes_scene_labels_formats_and_preview(tmp_path):
         np.testing.assert_array_equal(maps.instance, exact.instance)  # the raw frames are the scene file's
         seen |= {i.instance_id for i in labels.instances if i.px_visible > 0}
     assert seen == {1, 2}
-    kitti_cars = sum(l.startswith("Car ") for f in (out / "kitti/training/label_2").iterdir() for l in f.read_text().splitlines())
+    kitti_cars = sum(
+        line.startswith("Car ")
+        for f in (out / "kitti/training/label_2").iterdir()
+        for line in f.read_text().splitlines()
+    )
     assert kitti_cars >= 2
     coco = json.loads(next((out / "coco/annotations").iterdir()).read_text())
-    assert {a["category_id"] for a in coco["annotations"]} <= {c["id"] for c in coco["categories"] if c["name"] == "car"}
+    assert {a["category_id"] for a in coco["annotations"]} <= {
+        c["id"] for c in coco["categories"] if c["name"] == "car"
+    }
     with Image.open(out / "preview.png") as preview:
         assert preview.size == (3 * 48, 3 * 36)
 
@@ -103,7 +129,16 @@ def test_bad_object_lists_are_one_line_errors(tmp_path, capsys):
         main(["augment", str(SCENES / "street.yaml"), "--objects", "car", "--out", str(tmp_path / "a")])
     assert exit_info.value.code == 2 and "NAME=PATH" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["augment", str(SCENES / "street.yaml"), "--objects", f"spaceship={SCENES / 'car.yaml'}", "--out", str(tmp_path / "a")])
+        main(
+            [
+                "augment",
+                str(SCENES / "street.yaml"),
+                "--objects",
+                f"spaceship={SCENES / 'car.yaml'}",
+                "--out",
+                str(tmp_path / "a"),
+            ]
+        )
     assert "unknown class 'spaceship'" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
 
 
@@ -117,8 +152,14 @@ def test_lidar_and_correspondences_compare_exactly_with_the_twin(tmp_path):
     meta = read_raw_meta(out / "raw")
     assert meta["lidar"]["azimuth_resolution_deg"] == 20.0 and "correspondences" in meta["outputs"]
     assert "None" not in meta["command"] and meta["command"][meta["command"].index("--lidar") + 1] == "vlp16"
-    assert len(read_raw_lidar(out / "raw", 0).points_sensor) > 0 and read_raw_correspondences(out / "raw", 0) is not None
-    assert sorted(p.name for p in (out / "kitti/training/velodyne").iterdir()) == ["000000.bin", "000001.bin", "000002.bin"]
+    assert (
+        len(read_raw_lidar(out / "raw", 0).points_sensor) > 0 and read_raw_correspondences(out / "raw", 0) is not None
+    )
+    assert sorted(p.name for p in (out / "kitti/training/velodyne").iterdir()) == [
+        "000000.bin",
+        "000001.bin",
+        "000002.bin",
+    ]
     m = compare_with_twin(out / "raw", out / "scene.yaml", progress=False).summary()
     assert m["depth_abs_rel"] == 0.0 and m["poses_exact"] == 1.0 and m["visibility_accuracy"] == 1.0
     assert m["lidar_drop_agreement"] == 1.0 and m["lidar_range_error_median_m"] == 0.0

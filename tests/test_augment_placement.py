@@ -1,6 +1,7 @@
 """Object placement against exact answers: the bundled street's ground truth
 (road top at z = 0, kerbs and sidewalks 0.15 m up, parked cars), rasterised box overlap,
 planes with known coefficients, and an analytic radiance field as a trained background."""
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from test_compose import analytic_asset, ground_background, gt_file
 
 from nerfgen.augment import (
     FieldProbe,
@@ -31,7 +32,6 @@ from nerfgen.procedural import cast_rays, load_scene
 from nerfgen.scene import composed_gt_scene, default_rig, load_composed_scene
 from nerfgen.scene.load import asset_gt_box
 from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec
-from test_compose import analytic_asset, ground_background, gt_file
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 STREET = load_scene(SCENES / "street.yaml")
@@ -61,7 +61,10 @@ def test_box_overlap_agrees_with_rasterised_boxes():
 
     verdicts = []
     for _ in range(300):
-        a, b = (FootprintBox(rng.uniform(-1.5, 1.5, 2), rng.uniform(0.2, 1.5, 2), rng.uniform(-np.pi, np.pi), 0.0, 1.0) for _ in range(2))
+        a, b = (
+            FootprintBox(rng.uniform(-1.5, 1.5, 2), rng.uniform(0.2, 1.5, 2), rng.uniform(-np.pi, np.pi), 0.0, 1.0)
+            for _ in range(2)
+        )
         shared = (inside(a) & inside(b)).any()
         overlap = boxes_overlap(a, b)
         assert overlap == boxes_overlap(b, a)
@@ -145,12 +148,18 @@ def test_field_probe_and_placement_on_an_analytic_trained_background(tmp_path):
     """A 'trained' background: exact box densities of a ground slab with a parked block at
     (3, -2), through the same composition renderer as trained fields."""
     bg = ground_background(tmp_path, parked=True)
-    spec = ComposedSceneSpec(tmp_path / "bg.yaml", Background(Asset(tmp_path / bg["asset"], True, tmp_path / bg["asset"])), (), None)
+    spec = ComposedSceneSpec(
+        tmp_path / "bg.yaml", Background(Asset(tmp_path / bg["asset"], True, tmp_path / bg["asset"])), (), None
+    )
     field = load_composed_scene(spec, analytic_asset).fields[0]
     probe = FieldProbe(field, spacing=0.1, opacity=0.5)
     heights = ground_heights(probe, np.array([[0.0, 0.0], [-5.0, 4.0], [3.0, -2.0]]))
     np.testing.assert_allclose(heights, [0.0, 0.0, 1.0], atol=0.03)  # slab top, block top
-    assert probe.occupied(np.array([[3.0, -2.0, 0.5], [3.0, -2.0, 1.2], [0.0, 0.0, -0.1]])).tolist() == [True, False, True]
+    assert probe.occupied(np.array([[3.0, -2.0, 0.5], [3.0, -2.0, 1.2], [0.0, 0.0, -0.1]])).tolist() == [
+        True,
+        False,
+        True,
+    ]
 
     exact = MeshProbe(composed_gt_scene(spec))
     road = Road(np.array([[-7.0, 0.0], [7.0, 0.0]]), eye_height=1.5, fov_deg=70.0)
@@ -170,14 +179,18 @@ def _block_box():
     return axis_aligned_box(np.array([-0.5, -0.5, 0.0]), np.array([0.5, 0.5, 1.0]))
 
 
-def test_thin_obstacles_between_ground_samples_are_found_by_the_occupancy_probe(tmp_path):
+def test_a_post_thicker_than_the_probe_spacing_is_found_inside_the_box(tmp_path):
     """A post 10 cm thick hides between the 3x3 ground samples under a footprint: only the
-    lattice of probes inside the box sees it."""
-    name = gt_file(tmp_path, "post", [((0, 0, -0.1), (16, 16, 0.2)), ((2.0, 2.0, 1.0), (0.1, 0.1, 2.0))], klass="road", instance=0)
+    lattice of probes inside the box sees it, when the lattice is finer than the post (the
+    spacing bounds the thinnest obstacle found: at the default 15 cm this post can slip
+    between the probes)."""
+    name = gt_file(
+        tmp_path, "post", [((0, 0, -0.1), (16, 16, 0.2)), ((2.0, 2.0, 1.0), (0.1, 0.1, 2.0))], klass="road", instance=0
+    )
     spec = ComposedSceneSpec(tmp_path / "bg.yaml", Background(Asset(tmp_path / name, True, tmp_path / name)), (), None)
     probe = MeshProbe(composed_gt_scene(spec))
     road = Road(np.array([[-7.0, 0.0], [7.0, 0.0]]), eye_height=1.5)
-    config = PlacementConfig(max_lateral=4.0)
+    config = PlacementConfig(max_lateral=4.0, occupancy_spacing=0.06)
     cameras = road.cameras(4, 96, 72)
     checker = CandidateChecker(probe, road, cameras, survey_ground(probe, road, config, 0.5), config)
     kind = ObjectKind("car", spec.background.asset, _block_box())
@@ -186,21 +199,19 @@ def test_thin_obstacles_between_ground_samples_are_found_by_the_occupancy_probe(
     assert checker.try_place(kind, 1, np.array([3.2, 2.2]), 0.0, []) is not None  # 0.7 m: clear of it
 
 
-def _block_box():
-    from nerfgen.scene.placement import axis_aligned_box
-
-    return axis_aligned_box(np.array([-0.5, -0.5, 0.0]), np.array([0.5, 0.5, 1.0]))
-
-
-def test_thin_obstacles_between_ground_samples_are_found_by_the_occupancy_probe(tmp_path):
+def test_placed_objects_keep_clear_of_a_grid_of_thin_posts(tmp_path):
     """Posts 10 cm thick hide between the 3x3 ground samples under a footprint: only the
     lattice inside the box sees them."""
-    posts = [((x, y, 1.0), (0.1, 0.1, 2.0)) for x in (-6.0, -4.0, -2.0, 0.0, 2.0, 4.0, 6.0) for y in (-2.6, -1.3, 1.3, 2.6)]
+    posts = [
+        ((x, y, 1.0), (0.1, 0.1, 2.0)) for x in (-6.0, -4.0, -2.0, 0.0, 2.0, 4.0, 6.0) for y in (-2.6, -1.3, 1.3, 2.6)
+    ]
     name = gt_file(tmp_path, "posts", [((0, 0, -0.1), (16, 16, 0.2)), *posts], klass="road", instance=0)
     spec = ComposedSceneSpec(tmp_path / "bg.yaml", Background(Asset(tmp_path / name, True, tmp_path / name)), (), None)
     probe = MeshProbe(composed_gt_scene(spec))
     road = Road(np.array([[-7.0, 0.0], [7.0, 0.0]]), eye_height=1.5)
-    config = PlacementConfig(n_objects=3, max_lateral=4.0, ego_width=0.4, ego_length=0.4, min_gap=0.1, yaw_jitter_deg=30.0)
+    config = PlacementConfig(
+        n_objects=3, max_lateral=4.0, ego_width=0.4, ego_length=0.4, min_gap=0.1, yaw_jitter_deg=30.0
+    )
     kind = ObjectKind("car", spec.background.asset, _block_box())
     placed, _ = place_objects(probe, road, road.cameras(4, 48, 36), [kind], config, 0)
     post_xy = np.array([c[:2] for c, _ in posts])

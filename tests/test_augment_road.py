@@ -1,4 +1,5 @@
 """The road of a trained real drive: the drive its training cameras took."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Cameras: distortion inverses, rays, projection round trips, rescaling, conventions."""
+
 import math
 
 import pytest
@@ -143,8 +144,12 @@ def test_rescale_halves_projection():
     cam = make_camera("opencv", width=641, height=480)
     half = cam.rescaled(2)
     assert (half.width.item(), half.height.item()) == (320, 240)  # floor(641 / 2)
-    points = unproject(cam, 0, torch.tensor([[100.0, 50.0], [320.0, 240.0], [600.5, 470.25]], dtype=torch.float64),
-                       torch.tensor([2.0, 3.0, 4.0], dtype=torch.float64))
+    points = unproject(
+        cam,
+        0,
+        torch.tensor([[100.0, 50.0], [320.0, 240.0], [600.5, 470.25]], dtype=torch.float64),
+        torch.tensor([2.0, 3.0, 4.0], dtype=torch.float64),
+    )
     uv_full, _ = project(cam, 0, points)
     uv_half, _ = project(half, 0, points)
     assert torch.allclose(uv_half, uv_full / 2, atol=1e-9)
@@ -224,8 +229,15 @@ def test_fisheye_wider_than_180_degrees():
     size = 101
     focal = (size / 2) / math.radians(100)  # equidistant: r = f * theta
     cams = Cameras.create(
-        c2w=torch.eye(4)[None], fx=focal, fy=focal, cx=size / 2, cy=size / 2, width=size, height=size,
-        distortion="fisheye", dist_coeffs=torch.zeros(1, 4),
+        c2w=torch.eye(4)[None],
+        fx=focal,
+        fy=focal,
+        cx=size / 2,
+        cy=size / 2,
+        width=size,
+        height=size,
+        distortion="fisheye",
+        dist_coeffs=torch.zeros(1, 4),
     )
     rays = generate_rays(cams, 0)
     z = rays.directions.reshape(size, size, 3)[50, :, 2]

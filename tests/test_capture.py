@@ -1,4 +1,5 @@
 """`capture` / `nerfgen capture`: determinism, atomic output, CLI errors."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,9 @@ import pytest
 import torch
 import yaml
 
+from nerfgen.cameras import generate_rays, pixel_centres
 from nerfgen.cli import main
 from nerfgen.errors import NerfgenError
-from nerfgen.cameras import generate_rays, pixel_centres
 from nerfgen.procedural import capture, load_scene
 from nerfgen.procedural.raycast import cast_rays
 from nerfgen.procedural.render import mixed_pixels, render_gt

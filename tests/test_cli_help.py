@@ -1,4 +1,5 @@
 """`nerfgen CMD --help` shows multi-line field docstrings as flowing paragraphs."""
+
 import pytest
 
 from nerfgen.cli import main, reflow_help
@@ -28,4 +29,7 @@ def test_capture_help_shows_the_supersample_docstring_as_one_paragraph(capsys, m
     # The description sits beside the flag, or on the next line when long flags push it there.
     described = [line for line in out[at : at + 2] if "RGB anti-aliasing" in line]
     assert len(described) == 1
-    assert "rays per pixel (1: one ray through the pixel centre, which aliases fine textures). Labels always" in described[0]
+    assert (
+        "rays per pixel (1: one ray through the pixel centre, which aliases fine textures). Labels always"
+        in described[0]
+    )

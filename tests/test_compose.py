@@ -2,21 +2,20 @@
 indicator of the ground-truth scene's boxes, with a matching occupancy grid) placed by
 a composed scene file, compared with the exact twin of the same file ray cast by
 GTRenderer: depth order, overlaps, occlusion, truncation, holes, scale, empty scenes."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 import yaml
 
 from nerfgen.cameras import Cameras, look_at
 from nerfgen.fields.base import FieldOutput
-from nerfgen.procedural import GTRenderer, load_scene_spec
-from nerfgen.procedural.transforms import pose_matrix
 from nerfgen.labels import correspondences, correspondences_from_weights, frame_labels
 from nerfgen.ops.occupancy_grid import OccupancyGrid
+from nerfgen.procedural import GTRenderer, load_scene_spec
 from nerfgen.scene import (
     AssetField,
     NeuralSceneRenderer,
@@ -83,13 +82,31 @@ def analytic_asset(asset, where) -> AssetField:
 def gt_file(tmp: Path, name: str, parts: list[tuple[tuple, tuple]], klass="box", instance=1) -> str:
     """A ground-truth scene with one object made of box parts (center, size)."""
     doc = {
-        "name": name, "background": [0.5, 0.6, 0.7],
+        "name": name,
+        "background": [0.5, 0.6, 0.7],
         "lights": {"ambient": 0.5, "shadows": False, "directional": [{"direction": [0, 0, -1], "intensity": 0.5}]},
-        "objects": [{"name": name, "class": klass, "instance": instance, "parts": [
-            {"name": f"p{i}", "primitive": "box", "size": list(s), "pose": {"translation": list(c)},
-             "material": {"texture": "solid", "color": [0.8, 0.3, 0.2]}} for i, (c, s) in enumerate(parts)]}],
-        "rig": {"fov_deg": 60, "segments": [{"type": "orbit", "share": 1, "center": [0, 0, 0], "radius": 5, "elevation_deg": [10, 40]}]},
-    }  # fmt: skip
+        "objects": [
+            {
+                "name": name,
+                "class": klass,
+                "instance": instance,
+                "parts": [
+                    {
+                        "name": f"p{i}",
+                        "primitive": "box",
+                        "size": list(s),
+                        "pose": {"translation": list(c)},
+                        "material": {"texture": "solid", "color": [0.8, 0.3, 0.2]},
+                    }
+                    for i, (c, s) in enumerate(parts)
+                ],
+            }
+        ],
+        "rig": {
+            "fov_deg": 60,
+            "segments": [{"type": "orbit", "share": 1, "center": [0, 0, 0], "radius": 5, "elevation_deg": [10, 40]}],
+        },
+    }
     (tmp / f"{name}.yaml").write_text(yaml.safe_dump(doc))
     return f"{name}.yaml"
 
@@ -162,7 +179,7 @@ def test_fully_hidden_object_has_occlusion_one_and_truncation_matches(tmp_path):
     cams = cameras([[8, 0, 1.0]], [[0, 0, 1.0]])
     labels = {}
     for name, r in (("neural", neural), ("exact", exact)):
-        labels[name] = {l.instance_id: l for l in frame_labels(r, cams, 0, r.render(cams, 0)).instances}
+        labels[name] = {label.instance_id: label for label in frame_labels(r, cams, 0, r.render(cams, 0)).instances}
     assert labels["neural"][2].occlusion == 1.0 == labels["exact"][2].occlusion
     assert labels["neural"][2].px_alone > 0
     assert 0.3 < labels["neural"][3].truncation < 0.7
@@ -183,7 +200,9 @@ def test_holes_empty_the_background(tmp_path):
 
 
 def test_objects_outside_the_view_get_no_samples_and_empty_scene_renders_sky(tmp_path):
-    neural, _ = both(composed(tmp_path, [{"instance_id": 1, "position": [0, 0, 0]}, {"instance_id": 2, "position": [20, 0, 0]}]))
+    neural, _ = both(
+        composed(tmp_path, [{"instance_id": 1, "position": [0, 0, 0]}, {"instance_id": 2, "position": [20, 0, 0]}])
+    )
     cams = cameras([[8, 0, 1.0]], [[0, 0, 1.0]])  # object 2 is behind the camera
     fields = neural.scene.fields
     assert {fields[int(k)].instance_id for k in torch.unique(_sample_fields(neural, cams))} == {1}
@@ -238,7 +257,10 @@ def test_silhouettes_are_the_mean_of_subpixel_rays_and_labels_stay_exact(tmp_pat
     path = composed(tmp_path, [{"instance_id": 1, "position": [0, 0, 0], "yaw_deg": 30}], ground_background(tmp_path))
     scene = load_composed_scene(load_composed_scene_spec(path), analytic_asset)
     cams = cameras([[6, 0.5, 2.5]], [[0, 0, 0.5]])
-    fine, centre = NeuralSceneRenderer(scene, supersample=s).render(cams, 0), NeuralSceneRenderer(scene, supersample=1).render(cams, 0)
+    fine, centre = (
+        NeuralSceneRenderer(scene, supersample=s).render(cams, 0),
+        NeuralSceneRenderer(scene, supersample=1).render(cams, 0),
+    )
     for name in ("depth_z", "range", "opacity", "normals_world", "instance", "class_id"):
         assert np.array_equal(getattr(fine, name), getattr(centre, name)), name
 
@@ -247,7 +269,9 @@ def test_silhouettes_are_the_mean_of_subpixel_rays_and_labels_stay_exact(tmp_pat
     uv = ((pixel_centres(W, H).double() - 0.5)[:, None, :] + sub[None]).reshape(-1, 2)
     rays = generate_rays(cams, 0, uv)
     with torch.no_grad():
-        full = render_composed_rays(scene.fields, rays.origins.float(), rays.directions.float(), torch.tensor(scene.sky)).rgb
+        full = render_composed_rays(
+            scene.fields, rays.origins.float(), rays.directions.float(), torch.tensor(scene.sky)
+        ).rgb
     full = full.reshape(H, W, s * s, 3).double().mean(2).numpy()
 
     silhouette = silhouette_pixels(centre.instance, centre.range > 0)

@@ -1,5 +1,6 @@
 """Dense correspondences against exact ground truth: homographies of pure rotations,
 ray casting from the second view, brute-force visibility, NeRF-Supervision sampling."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,13 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_labels import box_object, write_scene
 
-from nerfgen.cameras import Cameras, distort, generate_rays, pixel_centres, project, undistort, unproject
-from nerfgen.cameras import look_at
-from nerfgen.procedural import cast_rays, load_scene, render_gt, rig_cameras
+from nerfgen.cameras import Cameras, distort, generate_rays, look_at, pixel_centres, project, undistort, unproject
 from nerfgen.cameras.transforms import rotation_rpy
 from nerfgen.labels import correspondences, correspondences_from_weights, flow, sample_ray_distances
-from test_labels import box_object, write_scene
+from nerfgen.procedural import cast_rays, load_scene, render_gt, rig_cameras
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 W, H = 48, 36

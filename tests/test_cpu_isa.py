@@ -8,6 +8,7 @@ the march (tests/cpp/march_driver.cpp) must give the reference's samples exactly
 hash encoding (tests/cpp/hash_driver.cpp) the header's scalar per-point code, which is what
 the CUDA kernels run.
 """
+
 import math
 import platform
 import shutil
@@ -17,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_ops_occupancy_march import _adversarial_rays, _grid, _rays
 
 from nerfgen.ops.march import _prepare, march_reference
-from test_ops_occupancy_march import _adversarial_rays, _grid, _rays
 
 ROOT = Path(__file__).resolve().parents[1]
 GXX = shutil.which("g++")
@@ -30,8 +31,18 @@ def _build(name: str, sources: list[Path], isa: str, tmp_path_factory) -> Path:
     if GXX is None or platform.machine() != "x86_64":
         pytest.skip("needs g++ on x86-64")
     exe = tmp_path_factory.mktemp(name) / f"{name}_{isa}"
-    cmd = [GXX, "-O2", "-std=c++20", "-fopenmp", "-ffp-contract=off", f"-march={isa}",
-           f"-I{ROOT / 'cuda_ext' / 'include'}", *map(str, sources), "-o", str(exe)]  # fmt: skip
+    cmd = [
+        GXX,
+        "-O2",
+        "-std=c++20",
+        "-fopenmp",
+        "-ffp-contract=off",
+        f"-march={isa}",
+        f"-I{ROOT / 'cuda_ext' / 'include'}",
+        *map(str, sources),
+        "-o",
+        str(exe),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return exe
@@ -68,8 +79,22 @@ def test_driver_matches_reference(driver, tmp_path, levels, res, cone_angle):
             f.write(x.numpy().astype(np.float32).tobytes())
         f.write(binaries.numpy().astype(np.uint8).tobytes())
     n = o.shape[0]
-    proc = subprocess.run([str(exe), str(inputs), str(tmp_path / "out.bin"), str(n), str(levels), str(res),
-                           repr(step), repr(cone), repr(max_step)], capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [
+            str(exe),
+            str(inputs),
+            str(tmp_path / "out.bin"),
+            str(n),
+            str(levels),
+            str(res),
+            repr(step),
+            repr(cone),
+            repr(max_step),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     if width is not None:
         assert int(proc.stdout) == width

@@ -3,6 +3,7 @@
 The .cu files take raw pointers and include no torch headers, so `nvcc -c` needs only
 cuda_ext/include. Runs for sm_80 (A100) and sm_90 (H100); skipped where nvcc is absent.
 """
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -26,6 +27,16 @@ def test_cuda_sources_exist():
 def test_nvcc_compiles(cu, arch, tmp_path):
     text = cu.read_text()
     assert "#include <torch" not in text and "#include <ATen" not in text, f"{cu.name} includes torch headers"
-    cmd = [NVCC, "-c", "-std=c++20", f"-arch={arch}", "-O1", f"-I{ROOT / 'cuda_ext' / 'include'}", str(cu), "-o", str(tmp_path / "k.o")]
+    cmd = [
+        NVCC,
+        "-c",
+        "-std=c++20",
+        f"-arch={arch}",
+        "-O1",
+        f"-I{ROOT / 'cuda_ext' / 'include'}",
+        str(cu),
+        "-o",
+        str(tmp_path / "k.o"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"nvcc failed on {cu.name}:\n{proc.stderr[-3000:]}"

@@ -1,4 +1,5 @@
 """Datasets: nerfstudio/Blender loading and writing, downscaling, splits, bad input."""
+
 import json
 import math
 from pathlib import Path
@@ -14,7 +15,9 @@ from nerfgen.errors import NerfgenError
 
 DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
 LEGO = DATA / "nerf_synthetic" / "lego"
-needs_lego = pytest.mark.skipif(not (LEGO / "transforms_train.json").is_file(), reason=f"lego dataset not found at {LEGO}")
+needs_lego = pytest.mark.skipif(
+    not (LEGO / "transforms_train.json").is_file(), reason=f"lego dataset not found at {LEGO}"
+)
 
 
 def rotation_z(angle: float) -> torch.Tensor:
@@ -160,7 +163,9 @@ def test_depth_and_masks(tmp_path):
 
 def test_nerfstudio_splits_and_subset(tmp_path):
     cams = make_cameras(n=4)
-    path = write_scene(tmp_path, cams, extras={"train_filenames": ["img_0.png", "./img_2.png"], "test_filenames": ["img_3"]})
+    path = write_scene(
+        tmp_path, cams, extras={"train_filenames": ["img_0.png", "./img_2.png"], "test_filenames": ["img_3"]}
+    )
     ds = load_transforms(path)
     assert ds.splits["train"].tolist() == [0, 2] and ds.splits["test"].tolist() == [3]
     test = ds.subset("test")
@@ -174,9 +179,13 @@ def test_blender_split_files(tmp_path):
     write_scene(tmp_path / "x", make_cameras(n=3), rgba=False)
     frames = json.loads((tmp_path / "x" / "transforms.json").read_text())["frames"]
     for split, idx in (("train", [0, 1]), ("test", [2])):
-        doc = {"camera_angle_x": 0.5, "frames": [
-            {"file_path": "./x/" + frames[i]["file_path"][:-4], "transform_matrix": frames[i]["transform_matrix"]} for i in idx
-        ]}  # fmt: skip
+        doc = {
+            "camera_angle_x": 0.5,
+            "frames": [
+                {"file_path": "./x/" + frames[i]["file_path"][:-4], "transform_matrix": frames[i]["transform_matrix"]}
+                for i in idx
+            ],
+        }
         (tmp_path / f"transforms_{split}.json").write_text(json.dumps(doc))
     ds = load_dataset(tmp_path)
     assert ds.splits["train"].tolist() == [0, 1] and ds.splits["test"].tolist() == [2]
@@ -202,20 +211,75 @@ def _bad(tmp_path, fn):
 @pytest.mark.parametrize(
     "corrupt, file, problem",
     [
-        (lambda p: p.write_text('{"frames": [\n  {"file_path": "img_0.png",}\n]}'), "transforms.json", r"malformed JSON at line 2, column 29"),
-        (lambda p: edit_json(p, lambda d: d["frames"][1].pop("transform_matrix")), "transforms.json", r"frame 1: missing key 'transform_matrix'"),
-        (lambda p: edit_json(p, lambda d: d["frames"][0].pop("fl_x")), "transforms.json", r"frame 0: missing key 'fl_x'"),
+        (
+            lambda p: p.write_text('{"frames": [\n  {"file_path": "img_0.png",}\n]}'),
+            "transforms.json",
+            r"malformed JSON at line 2, column 29",
+        ),
+        (
+            lambda p: edit_json(p, lambda d: d["frames"][1].pop("transform_matrix")),
+            "transforms.json",
+            r"frame 1: missing key 'transform_matrix'",
+        ),
+        (
+            lambda p: edit_json(p, lambda d: d["frames"][0].pop("fl_x")),
+            "transforms.json",
+            r"frame 0: missing key 'fl_x'",
+        ),
         (lambda p: (p.parent / "img_1.png").unlink(), "img_1.png", r"image of frame 1 not found"),
-        (lambda p: edit_json(p, lambda d: d.update(w=16, frames=[{k: v for k, v in f.items() if k != "w"} for f in d["frames"]])), "img_0.png", r"image is 8x6 but the camera says 16x6"),
-        (lambda p: edit_json(p, lambda d: d["frames"][0]["transform_matrix"][0].__setitem__(1, float("nan"))), "transforms.json", r"frame 0: pose contains NaN"),
-        (lambda p: edit_json(p, lambda d: d["frames"][1]["transform_matrix"][0].__setitem__(0, 2.0)), "transforms.json", r"frame 1: pose rotation is not rigid"),
-        (lambda p: edit_json(p, lambda d: d["frames"][0].update(camera_model="EQUIRECTANGULAR")), "transforms.json", r"unknown camera_model 'EQUIRECTANGULAR'"),
+        (
+            lambda p: edit_json(
+                p, lambda d: d.update(w=16, frames=[{k: v for k, v in f.items() if k != "w"} for f in d["frames"]])
+            ),
+            "img_0.png",
+            r"image is 8x6 but the camera says 16x6",
+        ),
+        (
+            lambda p: edit_json(p, lambda d: d["frames"][0]["transform_matrix"][0].__setitem__(1, float("nan"))),
+            "transforms.json",
+            r"frame 0: pose contains NaN",
+        ),
+        (
+            lambda p: edit_json(p, lambda d: d["frames"][1]["transform_matrix"][0].__setitem__(0, 2.0)),
+            "transforms.json",
+            r"frame 1: pose rotation is not rigid",
+        ),
+        (
+            lambda p: edit_json(p, lambda d: d["frames"][0].update(camera_model="EQUIRECTANGULAR")),
+            "transforms.json",
+            r"unknown camera_model 'EQUIRECTANGULAR'",
+        ),
         (lambda p: edit_json(p, lambda d: d.update(frames=[])), "transforms.json", r"'frames' is missing or empty"),
-        (lambda p: (p.parent / "img_0.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage"), "img_0.png", r"cannot read image"),
-        (lambda p: edit_json(p, lambda d: d["frames"][0].update(depth_file_path="nope.npy")), "nope.npy", r"depth_file_path of frame 0 not found"),
-        (lambda p: edit_json(p, lambda d: d.update(test_filenames=["other.png"])), "transforms.json", r"'test_filenames' lists 'other.png'"),
+        (
+            lambda p: (p.parent / "img_0.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage"),
+            "img_0.png",
+            r"cannot read image",
+        ),
+        (
+            lambda p: edit_json(p, lambda d: d["frames"][0].update(depth_file_path="nope.npy")),
+            "nope.npy",
+            r"depth_file_path of frame 0 not found",
+        ),
+        (
+            lambda p: edit_json(p, lambda d: d.update(test_filenames=["other.png"])),
+            "transforms.json",
+            r"'test_filenames' lists 'other.png'",
+        ),
     ],
-    ids=["json", "no-pose", "no-focal", "no-image", "size", "nan", "non-rigid", "model", "empty", "corrupt", "no-depth", "split"],
+    ids=[
+        "json",
+        "no-pose",
+        "no-focal",
+        "no-image",
+        "size",
+        "nan",
+        "non-rigid",
+        "model",
+        "empty",
+        "corrupt",
+        "no-depth",
+        "split",
+    ],
 )
 def test_bad_input_names_file_and_problem(tmp_path, corrupt, file, problem):
     _bad(tmp_path, corrupt)

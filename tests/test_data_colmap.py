@@ -1,4 +1,5 @@
 """COLMAP models built with pycolmap: poses, intrinsics and projection agree with COLMAP's."""
+
 from pathlib import Path
 
 import numpy as np

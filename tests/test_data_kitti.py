@@ -1,6 +1,7 @@
 """KITTI odometry and raw readers on hand-made captures: camera poses and intrinsics
 against hand-computed values, LiDAR points onto the expected pixels with the expected
 depth_z, frame/camera selection, bad inputs; the real odometry sequence 04."""
+
 from __future__ import annotations
 
 import math
@@ -11,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from nerfgen.data import load_dataset, load_kitti_odometry, load_kitti_raw
+from nerfgen.data import load_dataset, load_kitti_odometry
 from nerfgen.errors import NerfgenError
 
 KITTI = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "kitti_odometry"
@@ -59,13 +60,18 @@ FAR_CAM0 = np.array([1.04, -0.42, 10.0]) - T2
 BEHIND_CAM0 = np.array([-0.52, 0.21, -5.0]) - T2
 
 
-def write_odometry(root: Path, sequence: str = "00", n_frames: int = 5, n_poses: int = 6, calib_keys=("P0", "P1", "P2", "P3", "Tr")) -> Path:
+def write_odometry(
+    root: Path, sequence: str = "00", n_frames: int = 5, n_poses: int = 6, calib_keys=("P0", "P1", "P2", "P3", "Tr")
+) -> Path:
     seq = root / "sequences" / sequence
     seq.mkdir(parents=True)
     matrices = {
-        "P0": projection(np.zeros(3)), "P1": projection(np.array([-0.54, 0.0, 0.0])),
-        "P2": projection(T2), "P3": projection(T3), "Tr": np.concatenate([LIDAR_R, LIDAR_T[:, None]], axis=1),
-    }  # fmt: skip
+        "P0": projection(np.zeros(3)),
+        "P1": projection(np.array([-0.54, 0.0, 0.0])),
+        "P2": projection(T2),
+        "P3": projection(T3),
+        "Tr": np.concatenate([LIDAR_R, LIDAR_T[:, None]], axis=1),
+    }
     (seq / "calib.txt").write_text("".join(f"{key}: {numbers(matrices[key])}\n" for key in calib_keys))
     (seq / "times.txt").write_text("".join(f"{0.1 * i:.6e}\n" for i in range(n_poses)))
     poses = []
@@ -140,15 +146,20 @@ def test_odometry_lidar_depth_and_rays(tmp_path):
     assert lidar.frame_ids.tolist() == [0, 3] and lidar.offsets.tolist() == [0, 3, 4]
     # LiDAR at frame 0: at (0, -0.08, -0.27) in camera 0 -> world (-0.27, 0, 0.08), axes
     # forward = world x, left = world y, up = world z.
-    assert torch.allclose(lidar.sensor_to_world[0], torch.tensor(
-        [[1.0, 0.0, 0.0, -0.27], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.08], [0.0, 0.0, 0.0, 1.0]]), atol=1e-6)  # fmt: skip
+    assert torch.allclose(
+        lidar.sensor_to_world[0],
+        torch.tensor([[1.0, 0.0, 0.0, -0.27], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.08], [0.0, 0.0, 0.0, 1.0]]),
+        atol=1e-6,
+    )
     world = lidar.points_world()
     assert torch.allclose(world[0], torch.tensor([4.998, -0.46, 0.211]), atol=1e-5)  # NEAR_CAM0 (0.46, -0.211, 4.998)
     # Frame 3: 10 m ahead of the LiDAR = (0, -0.08, 9.73) in camera 0, turned right and 3 m
     # ahead -> (9.73, -0.08, 3) in the first camera 0 -> world (3, -9.73, 0.08).
     assert torch.allclose(world[3], torch.tensor([3.0, -9.73, 0.08]), atol=1e-5)
     assert torch.allclose(lidar.origins()[3], torch.tensor([3.0, 0.27, 0.08]), atol=1e-6)  # (-0.27, -0.08, 3) turned
-    assert torch.allclose(lidar.ranges[3], torch.tensor(10.0)) and torch.allclose(lidar.directions[3], torch.tensor([0.0, -1.0, 0.0]), atol=1e-6)
+    assert torch.allclose(lidar.ranges[3], torch.tensor(10.0)) and torch.allclose(
+        lidar.directions[3], torch.tensor([0.0, -1.0, 0.0]), atol=1e-6
+    )
     assert torch.allclose(lidar.intensity, torch.tensor(0.5))
 
 
@@ -197,7 +208,10 @@ def test_odometry_bad_inputs(tmp_path):
 
     write_odometry(tmp_path / "few_poses", n_poses=3)
     poses = tmp_path / "few_poses" / "poses" / "00.txt"
-    assert one_line_error(lambda: load_dataset(tmp_path / "few_poses")) == f"{poses}: has 3 poses but 00 has images of frame 4"
+    assert (
+        one_line_error(lambda: load_dataset(tmp_path / "few_poses"))
+        == f"{poses}: has 3 poses but 00 has images of frame 4"
+    )
 
     seq = write_odometry(tmp_path / "truncated")
     scan = seq / "velodyne" / "000003.bin"
@@ -210,7 +224,10 @@ def test_odometry_bad_inputs(tmp_path):
     lines = poses.read_text().splitlines()
     lines[2] = lines[2].replace(lines[2].split()[3], "nan")
     poses.write_text("\n".join(lines) + "\n")
-    assert one_line_error(lambda: load_dataset(tmp_path / "bad_pose")) == f"{poses}: line 3 is not 12 finite numbers (a 3x4 pose)"
+    assert (
+        one_line_error(lambda: load_dataset(tmp_path / "bad_pose"))
+        == f"{poses}: line 3 is not 12 finite numbers (a 3x4 pose)"
+    )
 
     seq = write_odometry(tmp_path / "missing_image")
     (seq / "image_3" / "000002.png").unlink()
@@ -258,16 +275,20 @@ def write_raw(date_dir: Path, drive: str = "0001", n_frames: int = 3, oxts_overr
     time_line = "calib_time: 09-Jan-2012 13:57:47\n"
     (date_dir / "calib_cam_to_cam.txt").parent.mkdir(parents=True, exist_ok=True)
     (date_dir / "calib_cam_to_cam.txt").write_text(
-        time_line + "corner_dist: 9.950000e-02\n"
+        time_line
+        + "corner_dist: 9.950000e-02\n"
         + f"S_00: 1.392000e+03 5.120000e+02\nK_00: {numbers(K)}\nR_rect_00: {numbers(R_RECT)}\n"
         + f"P_rect_00: {numbers(projection(np.zeros(3)))}\n"
-        + f"S_rect_02: {WIDTH:.6e} {HEIGHT:.6e}\nR_rect_02: {numbers(np.eye(3))}\nP_rect_02: {numbers(projection(T2))}\n"
+        + f"S_rect_02: {WIDTH:.6e} {HEIGHT:.6e}\nR_rect_02: {numbers(np.eye(3))}\n"
+        + f"P_rect_02: {numbers(projection(T2))}\n"
         + f"P_rect_03: {numbers(projection(T3))}\n"
     )
     (date_dir / "calib_velo_to_cam.txt").write_text(
         time_line + f"R: {numbers(LIDAR_R)}\nT: {numbers(LIDAR_T)}\ndelta_f: 0 0\ndelta_c: 0 0\n"
     )
-    (date_dir / "calib_imu_to_velo.txt").write_text(time_line + f"R: {numbers(np.eye(3))}\nT: {numbers(IMU_TO_VELO_T)}\n")
+    (date_dir / "calib_imu_to_velo.txt").write_text(
+        time_line + f"R: {numbers(np.eye(3))}\nT: {numbers(IMU_TO_VELO_T)}\n"
+    )
     for i in range(n_frames):
         for cam in (2, 3):
             write_png(drive_dir / f"image_0{cam}" / "data" / f"{i:010d}.png", seed=10 * i + cam)
@@ -314,7 +335,7 @@ def test_raw_lidar_lands_where_the_devkit_projects_it(tmp_path):
     y = (projection(T2) @ rect @ velo_to_cam @ np.c_[points, np.ones(3)].T).T
     ds = load_dataset(drive, cameras="2")
     assert ds.depths_z[0].count_nonzero() == 2
-    for (u, v, w) in y[:2]:
+    for u, v, w in y[:2]:
         column, row = math.floor(u / w + 0.5), math.floor(v / w + 0.5)  # KITTI pixel centres at integers
         assert ds.depths_z[0, row, column].item() == pytest.approx(w, abs=1e-4)  # P_rect_02's w is depth_z in camera 2
     # Rays: the LiDAR sits at -IMU_TO_VELO_T from the IMU at the origin.
@@ -342,7 +363,10 @@ def test_raw_bad_inputs(tmp_path):
     assert len(load_dataset(drive, frames="2")) == 2  # frame 1 not read
 
     drive = write_raw(tmp_path / "b" / "2011_09_26", oxts_override={0: [1.0, 2.0]})
-    assert one_line_error(lambda: load_dataset(drive)) == f"{drive / 'oxts' / 'data' / '0000000000.txt'}: OXTS record must be 30 numbers, got 2"
+    assert (
+        one_line_error(lambda: load_dataset(drive))
+        == f"{drive / 'oxts' / 'data' / '0000000000.txt'}: OXTS record must be 30 numbers, got 2"
+    )
 
     drive = write_raw(tmp_path / "c" / "2011_09_26")
     calib = drive.parent / "calib_cam_to_cam.txt"
@@ -356,4 +380,7 @@ def test_raw_bad_inputs(tmp_path):
 
     drive = write_raw(tmp_path / "e" / "2011_09_26")
     (drive / "oxts" / "data" / "0000000002.txt").unlink()
-    assert one_line_error(lambda: load_dataset(drive)) == f"{drive / 'oxts' / 'data' / '0000000002.txt'}: OXTS record of frame 2 not found"
+    assert (
+        one_line_error(lambda: load_dataset(drive))
+        == f"{drive / 'oxts' / 'data' / '0000000002.txt'}: OXTS record of frame 2 not found"
+    )

@@ -1,5 +1,6 @@
 """LLFF captures (poses_bounds.npy + images folders): poses, intrinsics from hwf at the
 size actually read, folder choice, bounds, splits, bad inputs; the real flower set."""
+
 from __future__ import annotations
 
 import math
@@ -55,22 +56,36 @@ def test_poses_turned_to_opencv_and_z_up(tmp_path):
     # The cameras' up is -y of the LLFF world, so the world turns by -90 degrees about x:
     # (x, y, z) -> (x, z, -y). Camera 0 looks along +z there, so along +y here, with
     # right = +x and down = -z; camera 2 looks along +x there and here, right = -y.
-    assert torch.allclose(ds.cameras.c2w[0], torch.tensor(
-        [[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]), atol=1e-6)  # fmt: skip
-    assert torch.allclose(ds.cameras.c2w[2], torch.tensor(
-        [[0.0, 0.0, 1.0, 2.0], [-1.0, 0.0, 0.0, 0.0], [0.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]), atol=1e-6)  # fmt: skip
-    assert np.allclose(ds.metadata["world_from_llff"], [[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], atol=1e-12)
+    assert torch.allclose(
+        ds.cameras.c2w[0],
+        torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]),
+        atol=1e-6,
+    )
+    assert torch.allclose(
+        ds.cameras.c2w[2],
+        torch.tensor([[0.0, 0.0, 1.0, 2.0], [-1.0, 0.0, 0.0, 0.0], [0.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]),
+        atol=1e-6,
+    )
+    assert np.allclose(
+        ds.metadata["world_from_llff"], [[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], atol=1e-12
+    )
     assert torch.equal(ds.metadata["bounds"][3], torch.tensor([5.0, 53.0]))
 
 
 def test_world_already_z_up_is_kept(tmp_path):
     # down = -z, looking along +y: OpenCV (right, down, forward) = (+x, -z, +y), no turn needed.
-    rows = [llff_row(np.array([[0.0, 1.0, 0.0], [0.0, 0.0, -1.0], [-1.0, 0.0, 0.0]]), (0.0, i, 1.5), 1.0, 9.0) for i in range(2)]
+    rows = [
+        llff_row(np.array([[0.0, 1.0, 0.0], [0.0, 0.0, -1.0], [-1.0, 0.0, 0.0]]), (0.0, i, 1.5), 1.0, 9.0)
+        for i in range(2)
+    ]
     np.save(tmp_path / "poses_bounds.npy", np.stack(rows))
     write_images(tmp_path / "images", 2, W, H)
     ds = load_llff(tmp_path)
-    assert torch.allclose(ds.cameras.c2w[1], torch.tensor(
-        [[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0], [0.0, -1.0, 0.0, 1.5], [0.0, 0.0, 0.0, 1.0]]), atol=1e-6)  # fmt: skip
+    assert torch.allclose(
+        ds.cameras.c2w[1],
+        torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0], [0.0, -1.0, 0.0, 1.5], [0.0, 0.0, 0.0, 1.0]]),
+        atol=1e-6,
+    )
 
 
 @pytest.mark.parametrize(
@@ -143,7 +158,9 @@ def test_malformed_poses_bounds(tmp_path):
     bad = table.copy()
     bad[1, 15:] = [5.0, 1.0]  # near > far
     np.save(file, bad)
-    assert one_line_error(lambda: load_llff(tmp_path)).startswith(f"{file}: row 1: need positive h, w, f and 0 < near <= far")
+    assert one_line_error(lambda: load_llff(tmp_path)).startswith(
+        f"{file}: row 1: need positive h, w, f and 0 < near <= far"
+    )
     bad = table.copy()
     bad[2, 0] = 2.0  # scaled rotation
     np.save(file, bad)
@@ -178,7 +195,9 @@ def test_real_flower():
     forward = c2w[:, :3, 2]
     mean_forward = forward.mean(0) / forward.mean(0).norm()
     assert (forward @ mean_forward).min() > math.cos(math.radians(15))  # a forward-facing capture
-    assert (-c2w[:, :3, 1] @ torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)).min() > math.cos(math.radians(15))  # upright
+    assert (-c2w[:, :3, 1] @ torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)).min() > math.cos(
+        math.radians(15)
+    )  # upright
     bounds = ds.metadata["bounds"].double()
     centres = c2w[:, :3, 3]
     assert (centres - centres.mean(0)).norm(dim=-1).max() < bounds[:, 0].min()  # cameras closer together than the scene

@@ -2,6 +2,7 @@
 frames): the datasets it writes load with their own readers, summary.json holds sane
 measurements, and bad input is one line. (Same seed, same bytes: the demo's stages are
 tested for it on their own, test_capture, test_train, test_augment.)"""
+
 from __future__ import annotations
 
 import contextlib
@@ -17,9 +18,25 @@ from nerfgen.cli import main
 from nerfgen.writers.raw import read_raw_frame, read_raw_lidar, read_raw_meta
 
 SMALL = [
-    "--views", "8", "--width", "48", "--height", "36", "--train-steps", "150", "--street-train-steps", "100",
-    "--frames", "3", "--frame-width", "80", "--frame-height", "60", "--lidar-azimuth-deg", "10",
-]  # fmt: skip
+    "--views",
+    "8",
+    "--width",
+    "48",
+    "--height",
+    "36",
+    "--train-steps",
+    "150",
+    "--street-train-steps",
+    "100",
+    "--frames",
+    "3",
+    "--frame-width",
+    "80",
+    "--frame-height",
+    "60",
+    "--lidar-azimuth-deg",
+    "10",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +50,18 @@ def demo_out(tmp_path_factory) -> tuple[Path, str]:
 
 def test_prints_a_row_per_stage(demo_out):
     _, printed = demo_out
-    for stage in ("capture street", "train car", "score street field", "place 3 cars", "render drive + LiDAR",
-                  "export KITTI + COCO", "exact twin", "correspondences", "LiDAR", "total"):  # fmt: skip
+    for stage in (
+        "capture street",
+        "train car",
+        "score street field",
+        "place 3 cars",
+        "render drive + LiDAR",
+        "export KITTI + COCO",
+        "exact twin",
+        "correspondences",
+        "LiDAR",
+        "total",
+    ):
         assert stage in printed
 
 
@@ -87,10 +114,14 @@ def test_summary_has_sane_numbers(demo_out):
     summary = json.loads((out / "summary.json").read_text())
     stages = {s["stage"].strip(): s for s in summary["stages"]}
     assert all(s["seconds"] > 0 for s in summary["stages"] if s["seconds"] is not None)
-    assert summary["total_seconds"] >= sum(s["seconds"] for s in summary["stages"][:-1] if s["seconds"] is not None) * 0.99
+    assert (
+        summary["total_seconds"] >= sum(s["seconds"] for s in summary["stages"][:-1] if s["seconds"] is not None) * 0.99
+    )
     for name, steps in (("street", 100), ("car", 150)):
         score = stages[f"score {name} field"]["metrics"]
-        assert 5.0 < score["psnr"] < 60.0 and 0.0 <= score["depth_abs_rel"] and 0.0 <= score["normal_median_deg"] <= 180.0
+        assert (
+            5.0 < score["psnr"] < 60.0 and 0.0 <= score["depth_abs_rel"] and 0.0 <= score["normal_median_deg"] <= 180.0
+        )
         assert stages[f"train {name}"]["metrics"]["steps"] == steps
     masks = stages["masks, boxes"]["metrics"]
     assert 0.0 <= masks["mask_iou_min"] <= masks["mask_iou_mean"] <= 1.0 and 0.0 <= masks["box_iou_mean"] <= 1.0

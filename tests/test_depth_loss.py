@@ -1,5 +1,6 @@
 """Depth supervision loss over packed samples: against its per-ray definition, and the
 behaviour it exists for (floaters and missing surfaces cost, unknown depth is free)."""
+
 import math
 
 import torch

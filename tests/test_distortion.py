@@ -1,4 +1,5 @@
 """Distortion loss over packed samples against the O(n^2) definition, values and gradients."""
+
 import torch
 
 from nerfgen.render.distortion import distortion_loss
@@ -9,7 +10,11 @@ def _brute_force(weights, t_starts, t_ends, offsets, scale):
     for r in range(offsets.numel() - 1):
         s = slice(int(offsets[r]), int(offsets[r + 1]))
         w, mid, length = weights[s], 0.5 * (t_starts[s] + t_ends[s]) / scale, (t_ends[s] - t_starts[s]) / scale
-        total = total + (w[:, None] * w[None, :] * (mid[:, None] - mid[None, :]).abs()).sum() + (w.square() * length).sum() / 3
+        total = (
+            total
+            + (w[:, None] * w[None, :] * (mid[:, None] - mid[None, :]).abs()).sum()
+            + (w.square() * length).sum() / 3
+        )
     return total / (offsets.numel() - 1)
 
 
@@ -35,7 +40,9 @@ def test_one_compact_surface_costs_less_than_haze():
     haze = torch.full((10,), 0.1)
     surface = torch.zeros(10)
     surface[4] = 1.0
-    assert distortion_loss(surface, t[:-1], t[1:], offsets, 1.0) < 0.2 * distortion_loss(haze, t[:-1], t[1:], offsets, 1.0)
+    assert distortion_loss(surface, t[:-1], t[1:], offsets, 1.0) < 0.2 * distortion_loss(
+        haze, t[:-1], t[1:], offsets, 1.0
+    )
 
 
 def test_no_samples_gives_zero():

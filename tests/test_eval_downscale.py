@@ -1,5 +1,6 @@
 """`nerfgen eval`: --downscale overrides the run's, --holdout-every the run's held-out
 frames; the KITTI frame and camera selection of `nerfgen train` carries over to eval."""
+
 from __future__ import annotations
 
 import json
@@ -51,9 +52,21 @@ def test_kitti_frames_and_cameras_carry_over_to_eval(tmp_path, capsys):
     write_odometry(tmp_path / "kitti")
     run = tmp_path / "run"
     code, _, err = run_cli(
-        capsys, "train", str(tmp_path / "kitti"), "--out", str(run), "--max-steps", "2",
-        "--frames", "0:3", "--cameras", "2", "--holdout-every", "2", *TINY_FLAGS,
-    )  # fmt: skip
+        capsys,
+        "train",
+        str(tmp_path / "kitti"),
+        "--out",
+        str(run),
+        "--max-steps",
+        "2",
+        "--frames",
+        "0:3",
+        "--cameras",
+        "2",
+        "--holdout-every",
+        "2",
+        *TINY_FLAGS,
+    )
     assert code == 0, err
     config = json.loads((run / "config.json").read_text())
     assert config["data_options"] == {"frames": "0:3", "cameras": "2"}
@@ -61,5 +74,7 @@ def test_kitti_frames_and_cameras_carry_over_to_eval(tmp_path, capsys):
     # Frames 0 and 2 of 0..2 are held out, camera 2 only; depth is scored where a scan was (frame 0).
     assert [v["image"] for v in summary["views"]] == ["000000.png", "000002.png"]
     assert "depth_abs_rel" in summary["views"][0] and "depth_abs_rel" not in summary["views"][1]
-    code, _, err = run_cli(capsys, "train", str(tmp_path / "kitti"), "--out", str(tmp_path / "bad"), "--frames", "x", *TINY_FLAGS)
+    code, _, err = run_cli(
+        capsys, "train", str(tmp_path / "kitti"), "--out", str(tmp_path / "bad"), "--frames", "x", *TINY_FLAGS
+    )
     assert code == 2 and err.count("\n") == 1 and "frames 'x' must be START:END[:STEP]" in err

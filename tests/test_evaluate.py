@@ -1,5 +1,6 @@
 """Label errors against exact ground truth (nerfgen.evaluate): perfect on identical
 frames, the expected numbers on known perturbations, None where nothing is measured."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,11 +10,11 @@ import numpy as np
 import pytest
 
 from nerfgen.evaluate import LabelErrors, box_iou, mask_iou
-from nerfgen.procedural import GTRenderer, load_scene, rig_cameras
 from nerfgen.labels import correspondences, frame_labels
+from nerfgen.procedural import GTRenderer, load_scene, rig_cameras
+from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.sensors.frames import mount
 from nerfgen.sensors.lidar import VLP16
-from nerfgen.procedural.lidar import lidar_scan_gt
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 
@@ -59,7 +60,9 @@ def test_identical_frames_score_perfectly(car_views):
 def test_known_errors_are_measured(car_views):
     scene, cameras, maps, labels = car_views
     longer = dataclasses.replace(maps[0], depth_z=maps[0].depth_z * 1.1, instance=np.zeros_like(maps[0].instance))
-    moved = dataclasses.replace(labels[0], instances=[dataclasses.replace(labels[0].instances[0], size=labels[0].instances[0].size * 2)])
+    moved = dataclasses.replace(
+        labels[0], instances=[dataclasses.replace(labels[0].instances[0], size=labels[0].instances[0].size * 2)]
+    )
     errors = LabelErrors()
     errors.add_frame(longer, labels[0], maps[0], labels[0])
     errors.add_frame(maps[1], moved, maps[1], labels[1])  # a 3D box that differs from the exact one
@@ -72,7 +75,9 @@ def test_known_errors_are_measured(car_views):
     scan = lidar_scan_gt(scene, spec, mount((-5.0, 0.0, 1.0)))
     half = np.arange(len(scan.points_sensor)) % 2 == 0
     far = dataclasses.replace(scan, points_sensor=scan.points_sensor * 1.5)
-    dropped = dataclasses.replace(scan, **{k: getattr(scan, k)[half] for k in ("points_sensor", "intensity", "ring", "instance", "class_id")})
+    dropped = dataclasses.replace(
+        scan, **{k: getattr(scan, k)[half] for k in ("points_sensor", "intensity", "ring", "instance", "class_id")}
+    )
     errors = LabelErrors()
     errors.add_lidar(spec, far, scan)
     errors.add_lidar(spec, dropped, scan)

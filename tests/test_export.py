@@ -1,4 +1,5 @@
 """`nerfgen export`: raw dataset -> formats, dataset-level atomicity, resume, bad input."""
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,15 @@ def test_export_equals_writers_fed_directly(raw_dir, tmp_path):
         assert without_manifest(tree_bytes(out / name)) == without_manifest(tree_bytes(direct)), name
         manifest = json.loads((out / name / "manifest.json").read_text())
         assert manifest["seed"] == 7
-        assert manifest["command"] == ["nerfgen", "export", str(raw_dir), "--out", str(tmp_path / "out"),
-                                       "--format", "kitti,coco,nerfstudio"]  # fmt: skip
+        assert manifest["command"] == [
+            "nerfgen",
+            "export",
+            str(raw_dir),
+            "--out",
+            str(tmp_path / "out"),
+            "--format",
+            "kitti,coco,nerfstudio",
+        ]
     assert (out / "kitti/training/velodyne/000001.bin").is_file()
 
 
@@ -139,8 +147,8 @@ def test_missing_raw_outputs_are_named(tmp_path, capsys):
 def rendered_export(tmp_path_factory):
     """Frames rendered by nerfgen.labels (not the test's own records) exported with the CLI;
     the scene file named in the raw meta gives BOP its models."""
-    from nerfgen.procedural import GTRenderer, load_scene
     from nerfgen.labels import render_frames
+    from nerfgen.procedural import GTRenderer, load_scene
 
     tmp = tmp_path_factory.mktemp("rendered")
     scene_file = tmp / "writers.yaml"

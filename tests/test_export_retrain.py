@@ -1,19 +1,20 @@
 """A nerfstudio export trains again: render a tiny ground-truth scene, export nerfstudio
 (`nerfgen render --format nerfstudio`), train a field on the export with the trainer's
 tiny test configs, and check that it loads (intrinsics, poses, masks, depth) and learns."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_train import TINY, tiny_train
 
 from nerfgen.cli import main
 from nerfgen.data import load_dataset
 from nerfgen.train.api import train_field
 from nerfgen.train.evaluate import evaluate
 from nerfgen.writers.raw import read_raw_frame
-from test_train import TINY, tiny_train
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 CAR_AABB = (-2.6, -1.4, -0.2, 2.6, 1.4, 2.0)  # around car.yaml's 4.2 x 1.8 x 1.7 m car
@@ -22,8 +23,24 @@ CAR_AABB = (-2.6, -1.4, -0.2, 2.6, 1.4, 2.0)  # around car.yaml's 4.2 x 1.8 x 1.
 @pytest.fixture(scope="module")
 def export(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("retrain") / "car"
-    main(["render", str(SCENES / "car.yaml"), "--out", str(out), "--frames", "16", "--width", "32", "--height", "24",
-          "--outputs", "rgb,depth,masks", "--format", "nerfstudio"])  # fmt: skip
+    main(
+        [
+            "render",
+            str(SCENES / "car.yaml"),
+            "--out",
+            str(out),
+            "--frames",
+            "16",
+            "--width",
+            "32",
+            "--height",
+            "24",
+            "--outputs",
+            "rgb,depth,masks",
+            "--format",
+            "nerfstudio",
+        ]
+    )
     return out
 
 

@@ -1,5 +1,6 @@
 """The scene's extent from the data: bounded captures keep every point the cameras see,
 unbounded scenes get a foreground box, contraction and cascades that reach every point."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,10 +24,15 @@ def _dataset(depth_z: torch.Tensor | None, alphas: bool = False, metadata: dict 
     cameras = Cameras.create(c2w, 12.0, 12.0, W / 2, H / 2, W, H)
     n = len(c2w)
     return Dataset(
-        Path("ds"), cameras, [Path(f"{i}.png") for i in range(n)], torch.rand(n, H, W, 3),
-        alphas=torch.ones(n, H, W) if alphas else None, depths_z=depth_z, splits=holdout_split(n),
+        Path("ds"),
+        cameras,
+        [Path(f"{i}.png") for i in range(n)],
+        torch.rand(n, H, W, 3),
+        alphas=torch.ones(n, H, W) if alphas else None,
+        depths_z=depth_z,
+        splits=holdout_split(n),
         metadata=metadata or {},
-    )  # fmt: skip
+    )
 
 
 def _points(dataset: Dataset) -> torch.Tensor:

@@ -1,4 +1,5 @@
 """The NGP field and its pieces: SH basis, density outside the box, gradient normals."""
+
 from __future__ import annotations
 
 import math
@@ -59,7 +60,10 @@ def test_gradient_normals_are_minus_the_normalised_density_gradient():
         out = field(x, d, normals=True)
         eps = 1e-6
         grad = torch.stack(
-            [(field.density(x + eps * e) - field.density(x - eps * e)) / (2 * eps) for e in torch.eye(3, dtype=torch.float64)],
+            [
+                (field.density(x + eps * e) - field.density(x - eps * e)) / (2 * eps)
+                for e in torch.eye(3, dtype=torch.float64)
+            ],
             -1,
         )
     expected = -torch.nn.functional.normalize(grad, dim=-1)

@@ -1,5 +1,6 @@
 """Per-frame instance labels against exact ground truth: boxes, poses, masks,
 occlusion, truncation, amodal vs visible 2D boxes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,10 +9,9 @@ import numpy as np
 import pytest
 import yaml
 
-from nerfgen.cameras import Cameras
-from nerfgen.cameras import look_at
-from nerfgen.procedural import GTRenderer, load_scene, rig_cameras
+from nerfgen.cameras import Cameras, look_at
 from nerfgen.labels import BOX_CORNER_SIGNS, frame_labels
+from nerfgen.procedural import GTRenderer, load_scene, rig_cameras
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 W, H, F = 48, 36, 40.0  # tiny images, focal in pixels
@@ -23,9 +23,15 @@ def box_object(name: str, instance: int, center, size=(1, 1, 1), yaw=0.0) -> dic
         "class": "box",
         "instance": instance,
         "pose": {"translation": list(center), "yaw_deg": yaw},
-        "parts": [{"name": "b", "primitive": "box", "size": list(size),
-                   "material": {"texture": "solid", "color": [0.8, 0.3, 0.2]}}],
-    }  # fmt: skip
+        "parts": [
+            {
+                "name": "b",
+                "primitive": "box",
+                "size": list(size),
+                "material": {"texture": "solid", "color": [0.8, 0.3, 0.2]},
+            }
+        ],
+    }
 
 
 def write_scene(tmp_path: Path, objects: list[dict]) -> Path:
@@ -120,9 +126,19 @@ def test_overlapping_boxes_partition_the_masks(tmp_path):
 
 
 def test_scene_without_objects_has_no_instances(tmp_path):
-    ground = {"name": "ground", "class": "road", "instance": 0,
-              "parts": [{"name": "q", "primitive": "quad", "size": [20, 20],
-                         "material": {"texture": "solid", "color": [0.3, 0.3, 0.3]}}]}  # fmt: skip
+    ground = {
+        "name": "ground",
+        "class": "road",
+        "instance": 0,
+        "parts": [
+            {
+                "name": "q",
+                "primitive": "quad",
+                "size": [20, 20],
+                "material": {"texture": "solid", "color": [0.3, 0.3, 0.3]},
+            }
+        ],
+    }
     path = write_scene(tmp_path, [ground])
     _, maps, labels = labels_of(path, camera((0, 0, 2), (5, 0, 0)))
     assert labels.instances == [] and (maps.depth_z > 0).any() and not maps.instance.any()
@@ -181,8 +197,10 @@ class CountingRenderer(GTRenderer):
 
 
 def test_objects_out_of_view_are_not_rendered_alone(tmp_path):
-    path = write_scene(tmp_path, [box_object("ahead", 1, (5, 0, 0)), box_object("behind", 2, (-5, 0, 0)),
-                                  box_object("far_left", 3, (1, 30, 0))])  # fmt: skip
+    path = write_scene(
+        tmp_path,
+        [box_object("ahead", 1, (5, 0, 0)), box_object("behind", 2, (-5, 0, 0)), box_object("far_left", 3, (1, 30, 0))],
+    )
     renderer = CountingRenderer(load_scene(path))
     cameras = camera((0, 0, 0), (1, 0, 0))
     labels = frame_labels(renderer, cameras, 0, renderer.render(cameras, 0))

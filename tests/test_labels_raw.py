@@ -1,4 +1,5 @@
 """Raw dataset layout (nerfgen.writers.raw): exact round trip and deterministic bytes."""
+
 from __future__ import annotations
 
 from dataclasses import fields
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 
 from nerfgen.errors import NerfgenError
-from nerfgen.procedural import GTRenderer, load_scene, rig_cameras
 from nerfgen.labels import FrameLabels, InstanceLabel, labels_from_json, labels_to_json, render_frames
+from nerfgen.procedural import GTRenderer, load_scene, rig_cameras
 from nerfgen.render.frame import LidarScan
 from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.raw import (
@@ -83,11 +84,23 @@ def test_raw_round_trip_and_same_bytes(rendered, tmp_path):
     again = write_raw_dataset(tmp_path / "again", lambda first: frames[first:], meta, progress=False)
     assert files(out) == files(again)
     assert sorted(files(out)) == sorted(
-        [f"{layer}/00000{i}.{ext}" for i in (0, 1) for layer, ext in
-         [("rgb", "png"), ("depth_z", "npy"), ("range", "npy"), ("normals", "npy"), ("instance", "png"),
-          ("class", "png"), ("opacity", "npy"), ("alone", "npz"), ("labels", "json")]]
+        [
+            f"{layer}/00000{i}.{ext}"
+            for i in (0, 1)
+            for layer, ext in [
+                ("rgb", "png"),
+                ("depth_z", "npy"),
+                ("range", "npy"),
+                ("normals", "npy"),
+                ("instance", "png"),
+                ("class", "png"),
+                ("opacity", "npy"),
+                ("alone", "npz"),
+                ("labels", "json"),
+            ]
+        ]
         + ["correspondences/000000.npz", "meta.json", "manifest.json", ".nerfgen-output"]
-    )  # fmt: skip
+    )
 
 
 def test_lidar_round_trip_and_missing_layers(rendered, tmp_path):

@@ -1,6 +1,7 @@
 """Every import follows the layer table of docs/architecture.md: no package imports one
 above it (imports inside functions count too, so a lazy import cannot hide an upward
 arrow), no `TYPE_CHECKING` import dodges a cycle, and no private name crosses packages."""
+
 from __future__ import annotations
 
 import ast
@@ -65,7 +66,10 @@ def test_no_import_runs_upward_or_sideways():
             if target == own or target == "_C":  # _C: the compiled ops, loaded by ops/_ext.py
                 continue
             if order.get(target, 99) >= order[own]:
-                wrong.append(f"{path.relative_to(ROOT)}:{line} ({own}, layer {order[own]}) imports {target} (layer {order.get(target)})")
+                wrong.append(
+                    f"{path.relative_to(ROOT)}:{line} ({own}, layer {order[own]}) "
+                    f"imports {target} (layer {order.get(target)})"
+                )
     assert not wrong, "\n".join(wrong)
 
 

@@ -1,4 +1,5 @@
 """LiDAR: preset geometry against the spec sheets, rays, exact sweeps of the GT street."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,16 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_procedural_scenes import _distance_to_mesh  # exact point-to-triangle-soup distance
 
-from nerfgen.errors import NerfgenError
 from nerfgen.classes import CLASS_IDS
+from nerfgen.errors import NerfgenError
 from nerfgen.procedural import load_scene
+from nerfgen.procedural.lidar import lidar_scan_gt
+from nerfgen.render.lidar_scan import intensity_proxy
 from nerfgen.sensors.frames import ego_poses
 from nerfgen.sensors.lidar import HDL32E, HDL64E, VLP16, LidarSpec, lidar_rays
-from nerfgen.render.lidar_scan import intensity_proxy
-from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.sensors.trajectories import drive
-from test_gt_scenes import _distance_to_mesh  # exact point-to-triangle-soup distance
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 

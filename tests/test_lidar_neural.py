@@ -2,19 +2,20 @@
 `NeuralSceneRenderer.render_lidar` against the same beams ray cast on its exact twin
 (`GTRenderer.render_lidar`, Embree): median range error <= 2% and ray drop agreeing on
 >= 98% of the beams, plus labels and intensity where both return."""
+
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
 import pytest
+from test_compose import both, composed, ground_background
 
 from nerfgen.classes import CLASS_IDS
 from nerfgen.render.frame import LidarScan
+from nerfgen.render.lidar_scan import beam_indices
 from nerfgen.sensors.frames import mount
 from nerfgen.sensors.lidar import HDL32E
-from nerfgen.render.lidar_scan import beam_indices
-from test_compose import both, composed, ground_background
 
 SPEC = dataclasses.replace(HDL32E, azimuth_resolution_deg=4.0)  # 32 x 90 beams: a test-sized sweep
 OBJECTS = [
@@ -29,8 +30,13 @@ def by_beam(spec, scan: LidarScan) -> dict[str, np.ndarray]:
     n = spec.n_beams * spec.n_azimuth
     beam = beam_indices(spec, scan)
     assert len(np.unique(beam)) == len(beam)  # one return per beam
-    out = {"returned": np.zeros(n, bool), "range": np.zeros(n), "instance": np.zeros(n, np.int32),
-           "class_id": np.zeros(n, np.int32), "intensity": np.zeros(n, np.float32)}  # fmt: skip
+    out = {
+        "returned": np.zeros(n, bool),
+        "range": np.zeros(n),
+        "instance": np.zeros(n, np.int32),
+        "class_id": np.zeros(n, np.int32),
+        "intensity": np.zeros(n, np.float32),
+    }
     out["returned"][beam] = True
     out["range"][beam] = np.linalg.norm(scan.points_sensor.astype(np.float64), axis=1)
     for key in ("instance", "class_id", "intensity"):

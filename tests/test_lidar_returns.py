@@ -1,4 +1,5 @@
 """LiDAR returns from packed per-ray sample weights, against hand-built cases and GT."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,9 +11,9 @@ import torch
 
 from nerfgen.errors import NerfgenError
 from nerfgen.procedural import cast_rays, load_scene
+from nerfgen.render.lidar_returns import returns_from_weights
 from nerfgen.sensors.frames import mount
 from nerfgen.sensors.lidar import VLP16, lidar_rays
-from nerfgen.render.lidar_returns import returns_from_weights
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 
@@ -53,7 +54,11 @@ def test_threshold_exact_on_constructed_case():
         [(10.0, 10.5, 0.0), (10.5, 11.5, 0.8)],
     ]
     packed = _pack(rays)
-    cases = {0.25: [1.0, 1.0, 0, 7.0, 10.5 + 0.25 / 0.8], 0.5: [2.0, 2.0, 0, 0, 10.5 + 0.5 / 0.8], 0.6: [2.2, 0, 0, 0, 10.5 + 0.75]}
+    cases = {
+        0.25: [1.0, 1.0, 0, 7.0, 10.5 + 0.25 / 0.8],
+        0.5: [2.0, 2.0, 0, 0, 10.5 + 0.5 / 0.8],
+        0.6: [2.2, 0, 0, 0, 10.5 + 0.75],
+    }
     for threshold, expected in cases.items():
         range_, returned = returns_from_weights(*packed, opacity_threshold=threshold)
         assert range_.dtype == torch.float32

@@ -1,5 +1,6 @@
 """`nerfgen localize` end to end on a briefly trained tiny sphere run, and its bad inputs:
 each is one line on stderr naming the file or argument, exit status 2."""
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,9 @@ def run(tmp_path_factory):
 def test_localize_from_a_frame_index_then_from_its_own_output(run, tmp_path, capsys):
     toy, run_dir = run
     out = tmp_path / "pose.json"
-    code, stdout, err = run_cli(capsys, "localize", str(run_dir), str(toy / "images/r_1.png"), "--init", "1", "--out", str(out), *FAST)
+    code, stdout, err = run_cli(
+        capsys, "localize", str(run_dir), str(toy / "images/r_1.png"), "--init", "1", "--out", str(out), *FAST
+    )
     assert code == 0, err
     result = json.loads(out.read_text())
     pose = np.array(result["pose"])
@@ -38,9 +41,18 @@ def test_localize_from_a_frame_index_then_from_its_own_output(run, tmp_path, cap
 
     intrinsics = f"{FOCAL},{FOCAL},{SIZE / 2},{SIZE / 2}"
     code, stdout, err = run_cli(
-        capsys, "localize", str(run_dir), str(toy / "images/r_1.png"), "--init", str(out), "--intrinsics", intrinsics,
-        "--hypotheses", "2", *FAST,
-    )  # fmt: skip
+        capsys,
+        "localize",
+        str(run_dir),
+        str(toy / "images/r_1.png"),
+        "--init",
+        str(out),
+        "--intrinsics",
+        intrinsics,
+        "--hypotheses",
+        "2",
+        *FAST,
+    )
     assert code == 0, err
     printed = json.loads(stdout)
     assert len(printed["hypothesis_losses"]) == 2 and printed["best_hypothesis"] in (0, 1)
@@ -63,13 +75,25 @@ def test_missing_image(run, tmp_path, capsys):
 @pytest.mark.parametrize("text", ["100,100,16", "a,b,c,d", "100,-5,16,16", "100,100,16,nan"])
 def test_malformed_intrinsics(run, capsys, text):
     toy, run_dir = run
-    code, _, err = run_cli(capsys, "localize", str(run_dir), str(toy / "images/r_1.png"), "--init", "1", "--intrinsics", text, *FAST)
+    code, _, err = run_cli(
+        capsys, "localize", str(run_dir), str(toy / "images/r_1.png"), "--init", "1", "--intrinsics", text, *FAST
+    )
     _one_line_error(code, err, "--intrinsics")
 
 
 def test_principal_point_outside_the_image(run, capsys):
     toy, run_dir = run
-    code, _, err = run_cli(capsys, "localize", str(run_dir), str(toy / "images/r_1.png"), "--init", "1", "--intrinsics", "40,40,160,120", *FAST)
+    code, _, err = run_cli(
+        capsys,
+        "localize",
+        str(run_dir),
+        str(toy / "images/r_1.png"),
+        "--init",
+        "1",
+        "--intrinsics",
+        "40,40,160,120",
+        *FAST,
+    )
     _one_line_error(code, err, "principal point", "outside")
 
 
@@ -79,11 +103,31 @@ def test_non_rigid_or_malformed_init_pose(run, tmp_path, capsys):
     scaled[:3, :3] *= 1.5
     bad = tmp_path / "scaled.json"
     bad.write_text(json.dumps(scaled.tolist()))
-    code, _, err = run_cli(capsys, "localize", str(run_dir), str(toy / "images/r_1.png"), "--init", str(bad), "--intrinsics", "40,40,16,16", *FAST)
+    code, _, err = run_cli(
+        capsys,
+        "localize",
+        str(run_dir),
+        str(toy / "images/r_1.png"),
+        "--init",
+        str(bad),
+        "--intrinsics",
+        "40,40,16,16",
+        *FAST,
+    )
     _one_line_error(code, err, str(bad), "not rigid")
     short = tmp_path / "short.npy"
     np.save(short, np.eye(3))
-    code, _, err = run_cli(capsys, "localize", str(run_dir), str(toy / "images/r_1.png"), "--init", str(short), "--intrinsics", "40,40,16,16", *FAST)
+    code, _, err = run_cli(
+        capsys,
+        "localize",
+        str(run_dir),
+        str(toy / "images/r_1.png"),
+        "--init",
+        str(short),
+        "--intrinsics",
+        "40,40,16,16",
+        *FAST,
+    )
     _one_line_error(code, err, str(short), "4x4")
 
 
@@ -106,6 +150,8 @@ def test_an_existing_out_file_is_kept_unless_overwrite(run, tmp_path, capsys):
     assert json.loads(out.read_text())["iterations"] == 4
     image = toy / "images/r_1.png"
     before = image.read_bytes()
-    code, _, err = run_cli(capsys, "localize", str(run_dir), str(image), "--init", "1", "--out", str(image), "--overwrite", *FAST)
+    code, _, err = run_cli(
+        capsys, "localize", str(run_dir), str(image), "--init", "1", "--out", str(image), "--overwrite", *FAST
+    )
     _one_line_error(code, err, "must not be or lie inside the input")
     assert image.read_bytes() == before

@@ -1,5 +1,6 @@
 """Compositing: extension vs reference (values and gradients), float64 gradcheck, and
 analytic ground truth (constant density, opaque samples, early termination)."""
+
 import math
 
 import pytest
@@ -37,7 +38,10 @@ def run_both(sigmas, values, starts, ends, offsets, threshold=1e-4):
         s, v = sigmas.clone().requires_grad_(), values.clone().requires_grad_()
         out = fn(s, v, starts, ends, offsets, threshold)
         if upstream is None:
-            upstream = [torch.randn(t.shape, generator=g, dtype=t.dtype) for t in (out.weights, out.values, out.range, out.opacity)]
+            upstream = [
+                torch.randn(t.shape, generator=g, dtype=t.dtype)
+                for t in (out.weights, out.values, out.range, out.opacity)
+            ]
         loss = sum((t * u).sum() for t, u in zip((out.weights, out.values, out.range, out.opacity), upstream))
         loss.backward()
         results.append((out, s.grad, v.grad))
@@ -110,8 +114,14 @@ def test_constant_density_segment_opacity(fn):
     # analytic opacity 1 - exp(-sigma * L), and the range integral has a closed form.
     sigma, L, k = 0.7, 2.0, 10
     edges = torch.linspace(1.0, 1.0 + L, k + 1, dtype=torch.float64)
-    out = fn(torch.full((k,), sigma, dtype=torch.float64), torch.ones(k, 1, dtype=torch.float64), edges[:-1], edges[1:],
-             torch.tensor([0, k]), 0.0)
+    out = fn(
+        torch.full((k,), sigma, dtype=torch.float64),
+        torch.ones(k, 1, dtype=torch.float64),
+        edges[:-1],
+        edges[1:],
+        torch.tensor([0, k]),
+        0.0,
+    )
     expected = 1 - math.exp(-sigma * L)
     assert out.opacity.item() == pytest.approx(expected, rel=1e-12)
     assert out.weights.sum().item() == pytest.approx(expected, rel=1e-12)

@@ -1,6 +1,7 @@
 """Hash encoding: tcnn semantics checked by hand (vertex values, dense and hashed
 indices, exact trilinear reproduction of linear functions), extension vs reference
 (values, parameter and position gradients), float64 gradcheck, determinism."""
+
 import pytest
 import torch
 
@@ -16,7 +17,9 @@ from nerfgen.ops.hash_encoding import (
 needs_ext = pytest.mark.skipif(not _ext.has_ext(), reason="nerfgen._C not built")
 BOTH = [hash_encode, hash_encode_reference]
 
-SMALL = HashEncodingConfig(n_levels=6, n_features_per_level=2, log2_hashmap_size=10, base_resolution=4, per_level_scale=1.8)
+SMALL = HashEncodingConfig(
+    n_levels=6, n_features_per_level=2, log2_hashmap_size=10, base_resolution=4, per_level_scale=1.8
+)
 
 
 def random_params(config, dtype=torch.float32, seed=0):
@@ -80,8 +83,12 @@ def test_linear_function_reproduced_in_dense_level(fn):
     a, b, c, d = 0.5, -1.25, 2.0, 0.3
     ijk = torch.stack(torch.meshgrid(*[torch.arange(res)] * 3, indexing="ij"), -1).reshape(-1, 3)
     params = torch.zeros(1, config.table_size, 1, dtype=torch.float64)
-    params[0, ijk[:, 0] + res * ijk[:, 1] + res * res * ijk[:, 2], 0] = ijk.double() @ torch.tensor([a, b, c], dtype=torch.float64) + d
-    x = (torch.rand(50, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(4)) * 0.8 + 0.1).requires_grad_()
+    params[0, ijk[:, 0] + res * ijk[:, 1] + res * res * ijk[:, 2], 0] = (
+        ijk.double() @ torch.tensor([a, b, c], dtype=torch.float64) + d
+    )
+    x = (
+        torch.rand(50, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(4)) * 0.8 + 0.1
+    ).requires_grad_()
     out = fn(x, params, config)
     pos = x.detach() * scale + 0.5
     torch.testing.assert_close(out[:, 0], pos @ torch.tensor([a, b, c], dtype=torch.float64) + d, rtol=0, atol=1e-12)
@@ -101,8 +108,9 @@ def grads(fn, x, params, config, upstream):
 @pytest.mark.parametrize("n_features", [1, 2, 4, 8])
 @pytest.mark.parametrize("lo,hi", [(0.0, 1.0), (-0.5, 1.5)])  # out of range inputs wrap, identically
 def test_ext_matches_reference(n_features, lo, hi):
-    config = HashEncodingConfig(n_levels=6, n_features_per_level=n_features, log2_hashmap_size=10, base_resolution=4,
-                                per_level_scale=1.8)
+    config = HashEncodingConfig(
+        n_levels=6, n_features_per_level=n_features, log2_hashmap_size=10, base_resolution=4, per_level_scale=1.8
+    )
     g = torch.Generator().manual_seed(n_features)
     x = torch.rand(2000, 3, generator=g) * (hi - lo) + lo
     x[:4] = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 0.5], [1.0, 0.0, 1.0]])  # domain corners
@@ -117,10 +125,13 @@ def test_ext_matches_reference(n_features, lo, hi):
 
 @pytest.mark.parametrize("fn", BOTH)
 def test_gradcheck_float64(fn):
-    config = HashEncodingConfig(n_levels=3, n_features_per_level=2, log2_hashmap_size=6, base_resolution=3,
-                                per_level_scale=2.0)
+    config = HashEncodingConfig(
+        n_levels=3, n_features_per_level=2, log2_hashmap_size=6, base_resolution=3, per_level_scale=2.0
+    )
     params = random_params(config, torch.float64).requires_grad_()
-    x = (torch.rand(20, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(5)) * 0.9 + 0.05).requires_grad_()
+    x = (
+        torch.rand(20, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(5)) * 0.9 + 0.05
+    ).requires_grad_()
     assert torch.autograd.gradcheck(lambda x, p: fn(x, p, config), (x, params), eps=1e-7, atol=1e-6)
 
 
@@ -148,8 +159,9 @@ def test_fused_backward_matches_the_separate_ones():
     single-gradient ops, over more points than one chunk of the fused loop (2^18)."""
     from nerfgen.ops import _ext
 
-    config = HashEncodingConfig(n_levels=3, n_features_per_level=2, log2_hashmap_size=14, base_resolution=8,
-                                per_level_scale=3.0)
+    config = HashEncodingConfig(
+        n_levels=3, n_features_per_level=2, log2_hashmap_size=14, base_resolution=8, per_level_scale=3.0
+    )
     g = torch.Generator().manual_seed(8)
     n = (1 << 18) + 1000
     x = torch.rand(n, 3, generator=g) * 1.2 - 0.1
@@ -159,7 +171,9 @@ def test_fused_backward_matches_the_separate_ones():
     grad_x, grad_params = _ext.ops().hash_encode_backward(upstream, x, params, scales)
     assert torch.equal(grad_params, _ext.ops().hash_encode_backward_params(upstream, x, params, scales))
     # the fused sum rounds each level's term before adding the levels
-    torch.testing.assert_close(grad_x, _ext.ops().hash_encode_backward_x(upstream, x, params, scales), atol=1e-4, rtol=1e-5)
+    torch.testing.assert_close(
+        grad_x, _ext.ops().hash_encode_backward_x(upstream, x, params, scales), atol=1e-4, rtol=1e-5
+    )
     assert grad_x[-1000:].abs().sum() > 0  # the second chunk was written
 
 

@@ -1,4 +1,5 @@
 """merge_samples: compiled k-way merge vs reference sorts, and the merge's defining facts."""
+
 import pytest
 import torch
 
@@ -27,7 +28,9 @@ def _random_field(n_rays, max_per_ray, seed, quantum=None):
 
 def _fields(n_rays=300, seeds=(0, 1, 2), quantum=0.25):
     fields = [_random_field(n_rays, 12, s, quantum) for s in seeds]
-    fields.append(PackedSamples.from_ray_indices(torch.zeros(0, dtype=torch.long), torch.zeros(0), torch.zeros(0), n_rays))
+    fields.append(
+        PackedSamples.from_ray_indices(torch.zeros(0, dtype=torch.long), torch.zeros(0), torch.zeros(0), n_rays)
+    )
     return fields
 
 

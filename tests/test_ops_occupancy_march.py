@@ -1,4 +1,5 @@
 """OccupancyGrid and march: compiled op vs reference (exact layouts) and ground truth."""
+
 import math
 
 import pytest
@@ -33,7 +34,15 @@ def _adversarial_rays():
         ]
     )
     d = torch.tensor(
-        [[1.0, 0.0, 0.0], [1.0, -0.0, 0.0], [0.2, -0.5, 0.8], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [3.0, 2.5, 2.0]]
+        [
+            [1.0, 0.0, 0.0],
+            [1.0, -0.0, 0.0],
+            [0.2, -0.5, 0.8],
+            [1.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0],
+            [3.0, 2.5, 2.0],
+        ]
     )
     return o, d / d.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
@@ -49,9 +58,19 @@ def _grid(levels=2, res=16, fill="random", seed=0):
 
 
 def _run_both(rays_o, rays_d, grid, step_size, **kw):
-    args = _prepare(rays_o, rays_d, grid.binaries, grid.aabb, step_size, kw.pop("cone_angle", 0.0),
-                    kw.pop("near_plane", 0.0), kw.pop("far_plane", math.inf), kw.pop("t_min", None),
-                    kw.pop("t_max", None), kw.pop("max_step", None))  # fmt: skip
+    args = _prepare(
+        rays_o,
+        rays_d,
+        grid.binaries,
+        grid.aabb,
+        step_size,
+        kw.pop("cone_angle", 0.0),
+        kw.pop("near_plane", 0.0),
+        kw.pop("far_plane", math.inf),
+        kw.pop("t_min", None),
+        kw.pop("t_max", None),
+        kw.pop("max_step", None),
+    )
     from nerfgen.ops._ext import ops
     from nerfgen.ops.packed import PackedSamples
 
@@ -79,7 +98,13 @@ def _check_packed(s):
 @requires_ext
 @pytest.mark.parametrize(
     "levels,res,cone_angle,fill",
-    [(1, 16, 0.0, "random"), (3, 16, 0.0, "random"), (3, 8, 0.05, "random"), (2, 16, 0.0, "full"), (2, 16, 0.0, "empty")],
+    [
+        (1, 16, 0.0, "random"),
+        (3, 16, 0.0, "random"),
+        (3, 8, 0.05, "random"),
+        (2, 16, 0.0, "full"),
+        (2, 16, 0.0, "empty"),
+    ],
 )
 def test_ext_matches_reference(levels, res, cone_angle, fill):
     grid = _grid(levels, res, fill)

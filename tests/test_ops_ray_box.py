@@ -1,4 +1,5 @@
 """ray_box_intersect: compiled op vs reference, and both vs geometric ground truth."""
+
 import math
 
 import pytest

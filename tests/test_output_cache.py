@@ -1,6 +1,7 @@
 """The extension's output cache (cuda_ext/torch/output_cache.cpp): large CPU outputs reuse
 blocks freed by earlier outputs, so every kernel must overwrite its output in full. These
 tests make a reused block hold stale values first and check the next result exactly."""
+
 import os
 import subprocess
 import sys

@@ -1,6 +1,7 @@
 """The output policy (nerfgen.output_dir): a user's files are never replaced, nerfgen's own
 outputs only with --overwrite, outputs never touch inputs, one writer at a time, partial
 frames are re-rendered on --resume, files get the umask's modes."""
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from test_render_cli import files
 
 from nerfgen.cli import main
-from nerfgen.procedural import GTRenderer
 from nerfgen.output_dir import MARKER_NAME, lock_path, output_lock
-from test_render_cli import files
+from nerfgen.procedural import GTRenderer
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 CAR = str(SCENES / "car.yaml")
@@ -121,7 +122,21 @@ def test_a_second_writer_fails_at_once_naming_the_first(tmp_path, capsys):
 
 def test_two_concurrent_renders_one_wins_with_a_solo_runs_bytes(tmp_path):
     out = tmp_path / "car"
-    argv = [sys.executable, "-m", "nerfgen.cli", "render", CAR, "--out", str(out), "--frames", "6", "--width", "32", "--height", "24"]
+    argv = [
+        sys.executable,
+        "-m",
+        "nerfgen.cli",
+        "render",
+        CAR,
+        "--out",
+        str(out),
+        "--frames",
+        "6",
+        "--width",
+        "32",
+        "--height",
+        "24",
+    ]
     first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (out.parent / f".{out.name}.partial" / "labels").exists():
@@ -151,7 +166,22 @@ def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path):
 
 def test_a_killed_resumable_render_is_resumed_by_the_next_process(tmp_path):
     out = tmp_path / "car"
-    argv = [sys.executable, "-m", "nerfgen.cli", "render", CAR, "--out", str(out), "--frames", "40", "--width", "48", "--height", "36", "--resume"]
+    argv = [
+        sys.executable,
+        "-m",
+        "nerfgen.cli",
+        "render",
+        CAR,
+        "--out",
+        str(out),
+        "--frames",
+        "40",
+        "--width",
+        "48",
+        "--height",
+        "36",
+        "--resume",
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     labels = out.parent / f".{out.name}.partial" / "labels"
     deadline = time.monotonic() + 120
@@ -196,7 +226,10 @@ def test_resume_renders_again_a_frame_emptied_in_the_partial_output(tmp_path, mo
 
 def test_outputs_get_the_modes_of_the_users_umask(tmp_path):
     out = tmp_path / "ds"
-    script = f"import os; os.umask(0o027); from nerfgen.cli import main; main(['capture', {CAR!r}, '--out', {str(out)!r}, '--views', '2', '--width', '16', '--height', '12'])"
+    script = (
+        "import os; os.umask(0o027); from nerfgen.cli import main; "
+        f"main(['capture', {CAR!r}, '--out', {str(out)!r}, '--views', '2', '--width', '16', '--height', '12'])"
+    )
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=300)
     assert stat.S_IMODE(out.stat().st_mode) == 0o750
     for path in (out / "transforms.json", out / "images" / "frame_00000.png", out / MARKER_NAME):

@@ -1,4 +1,5 @@
 """Point cloud writers: PLY read back with plyfile, PCD parsed back, determinism, errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,8 +56,18 @@ def test_pcd_header_and_records(tmp_path):
     assert lines["VERSION"] == "0.7" and lines["FIELDS"] == "x y z intensity instance class ring"
     assert lines["SIZE"] == "4 4 4 4 2 1 4" and lines["TYPE"] == "F F F F U U I"
     assert lines["POINTS"] == lines["WIDTH"] == "5" and lines["HEIGHT"] == "1"
-    records = np.frombuffer(body, dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("intensity", "<f4"),
-                                         ("instance", "<u2"), ("class", "u1"), ("ring", "<i4")])  # fmt: skip
+    records = np.frombuffer(
+        body,
+        dtype=[
+            ("x", "<f4"),
+            ("y", "<f4"),
+            ("z", "<f4"),
+            ("intensity", "<f4"),
+            ("instance", "<u2"),
+            ("class", "u1"),
+            ("ring", "<i4"),
+        ],
+    )
     np.testing.assert_array_equal(records["z"], points[:, 2].astype(np.float32))
     np.testing.assert_array_equal(records["instance"], fields["instance"])
     np.testing.assert_array_equal(records["ring"], fields["ring"])

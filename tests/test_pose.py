@@ -2,6 +2,7 @@
 under test): SE(3) exp/log, the pose gradient against finite differences, camera
 localisation from a 10 degree perturbation, parallel hypotheses, and an object's pose in
 a composed scene."""
+
 from __future__ import annotations
 
 import math
@@ -15,9 +16,24 @@ import torch
 from nerfgen.cameras import Cameras, focal_from_fov, look_at
 from nerfgen.fields.base import FieldOutput
 from nerfgen.ops.occupancy_grid import OccupancyGrid
-from nerfgen.pose import LocalizeConfig, localize, localize_object, rotation_error_deg, se3_exp, se3_log, translation_error
+from nerfgen.pose import (
+    LocalizeConfig,
+    localize,
+    localize_object,
+    rotation_error_deg,
+    se3_exp,
+    se3_log,
+    translation_error,
+)
 from nerfgen.pose.lie import hat, random_twists
-from nerfgen.pose.localize import camera_frame_directions, camera_renderer, median_depth, pose_twists, sliding_free_origins, twist_poses
+from nerfgen.pose.localize import (
+    camera_frame_directions,
+    camera_renderer,
+    median_depth,
+    pose_twists,
+    sliding_free_origins,
+    twist_poses,
+)
 from nerfgen.pose.optimize import best_hypotheses, pixel_centres_of
 from nerfgen.render.image import render_image
 from nerfgen.render.volume import RenderConfig
@@ -52,7 +68,9 @@ class TexturedSphereOnFloor(torch.nn.Module):
         return 300.0 * solid
 
     def forward(self, x, d, normals=False):
-        rgb = 0.5 + 0.4 * torch.sin(torch.stack([5 * x[:, 0] + 1, 4 * x[:, 1] - 3 * x[:, 2], 3 * x[:, 0] + 6 * x[:, 2] + 2], -1))
+        rgb = 0.5 + 0.4 * torch.sin(
+            torch.stack([5 * x[:, 0] + 1, 4 * x[:, 1] - 3 * x[:, 2], 3 * x[:, 0] + 6 * x[:, 2] + 2], -1)
+        )
         normal = None
         if normals:
             with torch.enable_grad():
@@ -76,7 +94,13 @@ def occupancy_grid(field: TexturedSphereOnFloor) -> OccupancyGrid:
 
 
 def sphere_run() -> TrainedField:
-    config = RunConfig(data="", downscale=1, aabb=(-1.0, -1.0, -1.0, 1.0, 1.0, 1.0), render=RENDER, train=TrainConfig(background=(1.0, 1.0, 1.0)))
+    config = RunConfig(
+        data="",
+        downscale=1,
+        aabb=(-1.0, -1.0, -1.0, 1.0, 1.0, 1.0),
+        render=RENDER,
+        train=TrainConfig(background=(1.0, 1.0, 1.0)),
+    )
     field = TexturedSphereOnFloor()
     return TrainedField(config, field, occupancy_grid(field), 0, Path("analytic"))
 
@@ -111,7 +135,13 @@ def target_image(trained: TrainedField, c2w: torch.Tensor) -> torch.Tensor:
 
 def test_se3_exp_matches_the_matrix_exponential_and_log_inverts_it():
     g = torch.Generator().manual_seed(0)
-    xi = torch.cat([random_twists(64, 170.0, 2.0, g), 1e-5 * torch.randn(8, 6, generator=g, dtype=torch.float64), torch.zeros(1, 6, dtype=torch.float64)])
+    xi = torch.cat(
+        [
+            random_twists(64, 170.0, 2.0, g),
+            1e-5 * torch.randn(8, 6, generator=g, dtype=torch.float64),
+            torch.zeros(1, 6, dtype=torch.float64),
+        ]
+    )
     twist_matrix = torch.zeros(len(xi), 4, 4, dtype=torch.float64)
     twist_matrix[:, :3, :3] = hat(xi[:, 3:])
     twist_matrix[:, :3, 3] = xi[:, :3]
@@ -207,7 +237,9 @@ def test_parallel_hypotheses_keep_the_best_by_final_loss():
     truth = gt_pose()
     image = target_image(trained, truth)
     init = perturbed(truth, 8.0, 0.05, seed=3)
-    config = LocalizeConfig(iterations=30, rays_per_step=128, stages=2, lr=3e-2, eval_rays=256, hypotheses=3, keep_fraction=1.0)
+    config = LocalizeConfig(
+        iterations=30, rays_per_step=128, stages=2, lr=3e-2, eval_rays=256, hypotheses=3, keep_fraction=1.0
+    )
     result = localize(trained, image, camera(init), init, config)
     assert result.hypothesis_poses.shape == (3, 4, 4)
     assert result.best == min(range(3), key=lambda h: result.hypothesis_losses[h])
@@ -246,7 +278,9 @@ def _placed(to_world: torch.Tensor, instance_id: int, floor: bool) -> SceneField
 def test_composed_rays_without_normals_render_the_same_colours():
     sf = _placed(torch.eye(4), 1, floor=True)
     c2w = gt_pose()
-    rays_d = torch.nn.functional.normalize(torch.randn(64, 3, generator=torch.Generator().manual_seed(4)) * 0.2 - c2w[:3, 3], dim=-1)
+    rays_d = torch.nn.functional.normalize(
+        torch.randn(64, 3, generator=torch.Generator().manual_seed(4)) * 0.2 - c2w[:3, 3], dim=-1
+    )
     rays_o = c2w[:3, 3].expand(64, 3)
     with torch.no_grad():
         with_normals = render_composed_rays([sf], rays_o, rays_d, torch.ones(3))

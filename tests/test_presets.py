@@ -1,4 +1,5 @@
 """Training presets fill defaults and leave explicit settings alone."""
+
 import pytest
 
 from nerfgen.fields.ngp import NGPFieldConfig

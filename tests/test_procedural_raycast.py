@@ -1,4 +1,5 @@
 """Ray casting, textures and shading against analytic answers on tiny scenes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,18 +14,28 @@ def _scene(objects, shadows=False, direction=(0, 0, -1)):
     data = {
         "name": "t",
         "background": [0.1, 0.2, 0.3],
-        "lights": {"ambient": 0.25, "shadows": shadows, "directional": [{"direction": list(direction), "intensity": 0.5}]},
+        "lights": {
+            "ambient": 0.25,
+            "shadows": shadows,
+            "directional": [{"direction": list(direction), "intensity": 0.5}],
+        },
         "objects": objects,
-        "rig": {"fov_deg": 60, "segments": [{"type": "orbit", "share": 1, "center": [0, 0, 0], "radius": 5,
-                                             "elevation_deg": [10, 50]}]},
-    }  # fmt: skip
+        "rig": {
+            "fov_deg": 60,
+            "segments": [{"type": "orbit", "share": 1, "center": [0, 0, 0], "radius": 5, "elevation_deg": [10, 50]}],
+        },
+    }
     return build_scene(parse_scene(Path("t.yaml"), data))
 
 
 def _box(name, instance, size, translation, material, yaw=0.0):
-    return {"name": name, "class": "box", "instance": instance,
-            "pose": {"translation": list(translation), "yaw_deg": yaw},
-            "parts": [{"name": "p", "primitive": "box", "size": list(size), "material": material}]}  # fmt: skip
+    return {
+        "name": name,
+        "class": "box",
+        "instance": instance,
+        "pose": {"translation": list(translation), "yaw_deg": yaw},
+        "parts": [{"name": "p", "primitive": "box", "size": list(size), "material": material}],
+    }
 
 
 SOLID = {"texture": "solid", "color": [0.8, 0.6, 0.4]}
@@ -80,8 +91,12 @@ def test_texture_is_attached_to_the_object():
 
 
 def test_lambert_shading_and_hard_shadows():
-    floor = {"name": "floor", "class": "floor", "instance": 0,
-             "parts": [{"name": "q", "primitive": "quad", "size": [10, 10], "material": SOLID}]}  # fmt: skip
+    floor = {
+        "name": "floor",
+        "class": "floor",
+        "instance": 0,
+        "parts": [{"name": "q", "primitive": "quad", "size": [10, 10], "material": SOLID}],
+    }
     blocker = _box("blocker", 1, [1, 1, 0.1], [0, 0, 2], SOLID)
     scene = _scene([floor, blocker], shadows=True, direction=(0, 0, -1))
     origins = np.array([[0.0, 0.2, 1.0], [3.0, 0, 1.0], [3.0, 0, 1.0]])

@@ -1,4 +1,5 @@
 """The bundled scenes' captured ground truth agrees with their meshes (values, not shapes)."""
+
 from __future__ import annotations
 
 import json

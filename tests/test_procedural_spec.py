@@ -1,4 +1,5 @@
 """Scene YAML validation: every bad input is a one-line NerfgenError naming file and problem."""
+
 from __future__ import annotations
 
 import copy
@@ -19,21 +20,35 @@ BASE = {
             "name": "crate",
             "class": "box",
             "instance": 1,
-            "parts": [{"name": "cube", "primitive": "box", "size": [1, 1, 1],
-                       "material": {"texture": "solid", "color": [0.8, 0.2, 0.2]}}],
+            "parts": [
+                {
+                    "name": "cube",
+                    "primitive": "box",
+                    "size": [1, 1, 1],
+                    "material": {"texture": "solid", "color": [0.8, 0.2, 0.2]},
+                }
+            ],
         },
         {
             "name": "ball",
             "class": "ball",
             "instance": 2,
             "pose": {"translation": [2, 0, 0.5], "yaw_deg": 10},
-            "parts": [{"name": "s", "primitive": "sphere", "radius": 0.5,
-                       "material": {"texture": "checker", "period": 0.2, "colors": [[0, 0, 0], [1, 1, 1]]}}],
+            "parts": [
+                {
+                    "name": "s",
+                    "primitive": "sphere",
+                    "radius": 0.5,
+                    "material": {"texture": "checker", "period": 0.2, "colors": [[0, 0, 0], [1, 1, 1]]},
+                }
+            ],
         },
     ],
-    "rig": {"fov_deg": 60, "segments": [{"type": "orbit", "share": 1, "center": [0, 0, 0], "radius": 5,
-                                         "elevation_deg": [10, 50]}]},
-}  # fmt: skip
+    "rig": {
+        "fov_deg": 60,
+        "segments": [{"type": "orbit", "share": 1, "center": [0, 0, 0], "radius": 5, "elevation_deg": [10, 50]}],
+    },
+}
 
 
 def _write(tmp_path: Path, data) -> Path:

@@ -1,4 +1,5 @@
 """`nerfgen render`: raw dataset from a scene file, deterministic, one-line errors."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,17 @@ def files(root: Path) -> dict[str, bytes]:
 
 def test_render_writes_a_deterministic_raw_dataset(tmp_path):
     out = tmp_path / "car"
-    argv = ["render", str(SCENES / "car.yaml"), "--out", str(out), *SMALL, "--seed", "4",
-            "--outputs", "rgb,depth,masks,boxes,correspondences"]  # fmt: skip
+    argv = [
+        "render",
+        str(SCENES / "car.yaml"),
+        "--out",
+        str(out),
+        *SMALL,
+        "--seed",
+        "4",
+        "--outputs",
+        "rgb,depth,masks,boxes,correspondences",
+    ]
     main(argv)
     first = files(out)
     main(argv + ["--overwrite"])  # a re-run replaces the directory with the same bytes

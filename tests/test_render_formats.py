@@ -1,16 +1,17 @@
 """`nerfgen render --format`: OUT/raw plus an export per format, all appearing together;
 the exports equal `nerfgen export` of OUT/raw (up to the command in their manifests);
 bad formats fail before rendering and a failed render leaves nothing."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import pytest
+from test_render_cli import SMALL, _cli_error, files
 
 from nerfgen.cli import main
 from nerfgen.procedural import GTRenderer
-from test_render_cli import SMALL, _cli_error, files
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 FORMATS = ("kitti", "coco", "bop", "nerfstudio")

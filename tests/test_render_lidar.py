@@ -1,6 +1,7 @@
 """`nerfgen render --lidar`: one sweep per frame through the scene's renderer, mounted on a
 level ego frame under the camera, written as raw lidar/*.npz, pointcloud/*.ply and KITTI
 velodyne/*.bin + calib; the recorded command reproduces the bytes."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from plyfile import PlyData
+from test_render_cli import SMALL, files
+from test_writers_kitti import read_calib
 
 from nerfgen.cli import main
 from nerfgen.procedural import load_scene
+from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.sensors.frames import ground_ego_poses, mount
 from nerfgen.sensors.lidar import HDL32E
-from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.writers.raw import read_raw_frame, read_raw_lidar, read_raw_meta
-from test_render_cli import SMALL, files
-from test_writers_kitti import read_calib
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 LIDAR = ["--lidar", "hdl32e", "--lidar-azimuth-deg", "2.0", "--lidar-mount", "0.5", "0", "1.73", "0", "0", "10"]
@@ -27,7 +28,20 @@ LIDAR = ["--lidar", "hdl32e", "--lidar-azimuth-deg", "2.0", "--lidar-mount", "0.
 @pytest.fixture(scope="module")
 def street_out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("render_lidar") / "street"
-    main(["render", str(SCENES / "street.yaml"), "--out", str(out), *SMALL, "--trajectory", "drive", *LIDAR, "--format", "kitti"])
+    main(
+        [
+            "render",
+            str(SCENES / "street.yaml"),
+            "--out",
+            str(out),
+            *SMALL,
+            "--trajectory",
+            "drive",
+            *LIDAR,
+            "--format",
+            "kitti",
+        ]
+    )
     return out
 
 
@@ -72,7 +86,9 @@ def test_ply_and_kitti_carry_the_same_points(street_out):
         np.testing.assert_array_equal(velodyne, np.column_stack([scan.points_sensor, scan.intensity]))
         c2w = read_raw_frame(street_out / "raw", index)[1].c2w
         calib = read_calib(street_out / "kitti" / "training" / "calib" / f"{name}.txt")
-        np.testing.assert_allclose(calib["Tr_velo_to_cam"].reshape(3, 4), (np.linalg.inv(c2w) @ scan.sensor_to_world)[:3], atol=1e-9)
+        np.testing.assert_allclose(
+            calib["Tr_velo_to_cam"].reshape(3, 4), (np.linalg.inv(c2w) @ scan.sensor_to_world)[:3], atol=1e-9
+        )
 
 
 def test_recorded_command_reproduces_the_bytes(street_out, tmp_path):

@@ -2,6 +2,7 @@
 and resumed renders only the missing frames and ends with the same bytes, every file
 (frames, formats, manifests) included, as an uninterrupted render; the same seed twice
 gives identical manifests."""
+
 from __future__ import annotations
 
 import json
@@ -9,11 +10,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_render_cli import SMALL, _cli_error, files
 
 from nerfgen.cli import main
 from nerfgen.procedural import GTRenderer
 from nerfgen.writers.kitti import KittiWriter
-from test_render_cli import SMALL, _cli_error, files
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 FRAMES = ["--frames", "3", "--width", "20", "--height", "15"]

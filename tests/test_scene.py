@@ -1,5 +1,6 @@
 """Composed scene files: validation with one-line errors, and `nerfgen render` of a
 composed scene (neural branch on a tiny run, --exact on its ground-truth twin)."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,12 @@ import pytest
 import torch
 import yaml
 
+from nerfgen.cameras.transforms import rotation_rpy
 from nerfgen.cli import main
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.checkpoint import write_checkpoint
 from nerfgen.fields.ngp import NGPFieldConfig
 from nerfgen.procedural import load_scene
-from nerfgen.cameras.transforms import rotation_rpy
 from nerfgen.scene import is_composed_scene, load_composed_scene_spec
 from nerfgen.train.config import GridConfig, RunConfig
 from nerfgen.train.run import build_model, checkpoint_path
@@ -29,14 +30,20 @@ def tiny_run(tmp_path_factory) -> Path:
     pixels are noise, but every code path of a trained run is exercised)."""
     run = tmp_path_factory.mktemp("run")
     config = RunConfig(
-        data="none", downscale=1, aabb=(-2.5, -1.5, -0.2, 2.5, 1.5, 1.8),
-        field=NGPFieldConfig(n_levels=2, log2_hashmap_size=8, base_resolution=4, max_resolution=8, hidden_dim=16, sh_degree=2),
+        data="none",
+        downscale=1,
+        aabb=(-2.5, -1.5, -0.2, 2.5, 1.5, 1.8),
+        field=NGPFieldConfig(
+            n_levels=2, log2_hashmap_size=8, base_resolution=4, max_resolution=8, hidden_dim=16, sh_degree=2
+        ),
         grid=GridConfig(resolution=8),
-    )  # fmt: skip
+    )
     torch.manual_seed(0)
     field, grid = build_model(config)
     grid.binaries[:, 1:7, 1:7, 1:6] = True
-    tensors = {f"field.{k}": v for k, v in field.state_dict().items()} | {f"grid.{k}": v for k, v in grid.state_dict().items()}
+    tensors = {f"field.{k}": v for k, v in field.state_dict().items()} | {
+        f"grid.{k}": v for k, v in grid.state_dict().items()
+    }
     checkpoint_path(run, 0).parent.mkdir()
     write_checkpoint(checkpoint_path(run, 0), tensors, {"config": config.to_json(), "step": 0})
     return run
@@ -53,10 +60,19 @@ def car(asset: str, instance_id: int = 1, **pose) -> dict:
 
 
 def test_spec_resolves_paths_and_poses(tmp_path, tiny_run):
-    path = write(tmp_path, {
-        "background": {"asset": str(tiny_run), "holes": [{"center": [1, 2, 0.8], "size": [4.6, 2, 1.5], "yaw_deg": 90}]},
-        "objects": [car(str(SCENES / "car.yaml"), 2, rotation_deg=[0, 0, 45], scale=1.5), {**car(str(tiny_run), 1), "gt": str(SCENES / "car.yaml")}],
-    })  # fmt: skip
+    path = write(
+        tmp_path,
+        {
+            "background": {
+                "asset": str(tiny_run),
+                "holes": [{"center": [1, 2, 0.8], "size": [4.6, 2, 1.5], "yaw_deg": 90}],
+            },
+            "objects": [
+                car(str(SCENES / "car.yaml"), 2, rotation_deg=[0, 0, 45], scale=1.5),
+                {**car(str(tiny_run), 1), "gt": str(SCENES / "car.yaml")},
+            ],
+        },
+    )
     spec = load_composed_scene_spec(path)
     assert spec.background.holes[0].rotation_deg == (0, 0, 90)
     a, b = spec.objects
@@ -117,7 +133,22 @@ def test_render_cli_neural_and_exact_branches(tmp_path, tiny_run):
     assert exit_info.value.code == 2 and not (tmp_path / "no").exists()
     neural = write(tmp_path, {"objects": doc["objects"][:1]})
     out = tmp_path / "neural"
-    main(["render", str(neural), "--out", str(out), "--frames", "2", "--width", "16", "--height", "12", "--trajectory", "orbit"])
+    main(
+        [
+            "render",
+            str(neural),
+            "--out",
+            str(out),
+            "--frames",
+            "2",
+            "--width",
+            "16",
+            "--height",
+            "12",
+            "--trajectory",
+            "orbit",
+        ]
+    )
     meta = json.loads((out / "meta.json").read_text())
     assert meta["instances"][0]["size"] == car_box.size.tolist()  # exact box from the asset's gt scene
     labels = json.loads((out / "labels" / "000000.json").read_text())

@@ -1,4 +1,5 @@
 """Camera rigs on an ego frame: index order, mounting, distortion models (fisheye FOV)."""
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,9 @@ FISHEYE_COEFFS = (0.02, -0.004, 0.001, -0.0002)
 
 
 def pinhole(name, yaw, distortion="none", coeffs=()):
-    return RigCamera(name, camera_mount((1.5, 0.0, 1.6), yaw_deg=yaw), 40.0, 40.0, 32.0, 24.0, 64, 48, distortion, coeffs)
+    return RigCamera(
+        name, camera_mount((1.5, 0.0, 1.6), yaw_deg=yaw), 40.0, 40.0, 32.0, 24.0, 64, 48, distortion, coeffs
+    )
 
 
 def fisheye_radius(theta):
@@ -30,7 +33,18 @@ def fisheye_radius(theta):
 def fisheye(name, yaw, half_fov_deg=89.0, size=100):
     # the left/right image edge centres look half_fov_deg off the optical axis
     f = (size / 2) / fisheye_radius(math.radians(half_fov_deg))
-    return RigCamera(name, camera_mount((0.0, 0.0, 1.0), yaw_deg=yaw), f, f, size / 2, size / 2, size, size, "fisheye", FISHEYE_COEFFS)
+    return RigCamera(
+        name,
+        camera_mount((0.0, 0.0, 1.0), yaw_deg=yaw),
+        f,
+        f,
+        size / 2,
+        size / 2,
+        size,
+        size,
+        "fisheye",
+        FISHEYE_COEFFS,
+    )
 
 
 def test_frames_conventions():
@@ -45,7 +59,9 @@ def test_frames_conventions():
 
 
 def test_rig_index_order_and_mounting():
-    rig = CameraRig((pinhole("front", 0.0), pinhole("left", 90.0), pinhole("rear", 180.0, "opencv", (-0.1, 0.01, 0.0, 0.0, 0.0))))
+    rig = CameraRig(
+        (pinhole("front", 0.0), pinhole("left", 90.0), pinhole("rear", 180.0, "opencv", (-0.1, 0.01, 0.0, 0.0, 0.0)))
+    )
     ego = ego_poses(drive([[-20.0, -1.75], [20.0, -1.75]], 10.0, 10.0, 3, height=0.0))
     cams = rig_cameras(rig, ego)
     assert len(cams) == 9 and cams.distortion == "opencv"  # pinhole joins as zero-coefficient opencv

@@ -1,4 +1,5 @@
 """Trajectories: orbit, drive, dataset splits, nerfstudio camera_path.json."""
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ get 4xx JSON errors, tokens are enforced, a full queue answers 429, SIGTERM ends
 Every server is started with `--port 0` on 127.0.0.1 (the port it prints) and killed by
 its fixture's finalizer; every wait is bounded.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,11 @@ def launch(tmp: Path, *args: str) -> Server:
     with open(tmp / "serve.stderr", "w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "nerfgen.cli", "serve", *args, "--host", "127.0.0.1", "--port", "0"],
-            stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=tmp,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            cwd=tmp,
+        )
     return Server(process, tmp / "serve.stderr")
 
 
@@ -118,14 +122,20 @@ def tiny_run(tmp_path_factory) -> Path:
 
     run = tmp_path_factory.mktemp("run")
     config = RunConfig(
-        data="none", downscale=1, aabb=(-2.5, -1.5, -0.2, 2.5, 1.5, 1.8),
-        field=NGPFieldConfig(n_levels=2, log2_hashmap_size=8, base_resolution=4, max_resolution=8, hidden_dim=16, sh_degree=2),
+        data="none",
+        downscale=1,
+        aabb=(-2.5, -1.5, -0.2, 2.5, 1.5, 1.8),
+        field=NGPFieldConfig(
+            n_levels=2, log2_hashmap_size=8, base_resolution=4, max_resolution=8, hidden_dim=16, sh_degree=2
+        ),
         grid=GridConfig(resolution=8),
-    )  # fmt: skip
+    )
     torch.manual_seed(0)
     field, grid = build_model(config)
     grid.binaries[:, 1:7, 1:7, 1:6] = True
-    tensors = {f"field.{k}": v for k, v in field.state_dict().items()} | {f"grid.{k}": v for k, v in grid.state_dict().items()}
+    tensors = {f"field.{k}": v for k, v in field.state_dict().items()} | {
+        f"grid.{k}": v for k, v in grid.state_dict().items()
+    }
     checkpoint_path(run, 0).parent.mkdir()
     write_checkpoint(checkpoint_path(run, 0), tensors, {"config": config.to_json(), "step": 0})
     return run
@@ -135,7 +145,13 @@ def tiny_run(tmp_path_factory) -> Path:
 def composed_scene(tmp_path_factory, tiny_run) -> Path:
     """A composed scene of one trained (tiny) car field, rendered neurally."""
     path = tmp_path_factory.mktemp("composed") / "composed.yaml"
-    car = {"asset": str(tiny_run), "gt": str(SCENES / "car.yaml"), "class": "car", "instance_id": 1, "position": [0, 0, 0]}
+    car = {
+        "asset": str(tiny_run),
+        "gt": str(SCENES / "car.yaml"),
+        "class": "car",
+        "instance_id": 1,
+        "position": [0, 0, 0],
+    }
     path.write_text(yaml.safe_dump({"objects": [car]}))
     return path
 
@@ -143,7 +159,22 @@ def composed_scene(tmp_path_factory, tiny_run) -> Path:
 def rendered_frame(tmp: Path, scene: Path) -> tuple[bytes, np.ndarray]:
     """(rgb/000000.png, its camera-to-world) of `nerfgen render` of the scene's first rig frame."""
     out = tmp / "render"
-    main(["render", str(scene), "--out", str(out), "--frames", "1", "--width", str(SIZE[0]), "--height", str(SIZE[1]), "--outputs", "rgb"])
+    main(
+        [
+            "render",
+            str(scene),
+            "--out",
+            str(out),
+            "--frames",
+            "1",
+            "--width",
+            str(SIZE[0]),
+            "--height",
+            str(SIZE[1]),
+            "--outputs",
+            "rgb",
+        ]
+    )
     c2w = np.array(json.loads((out / "labels" / "000000.json").read_text())["c2w"])
     return (out / "rgb" / "000000.png").read_bytes(), c2w
 
@@ -203,7 +234,10 @@ def test_trajectory_is_interpolated_between_timestamps(car_server):
         end = start.copy()
         end[:3, 3] += [2.0, 0.0, 0.0]
         client.update_actors([{"uuid": actor["uuid"], "poses": [start, end], "timestamps": [0, 1_000_000]}])
-        boxes = {t: client.render_labels(SIDE_VIEW, "front", timestamp=t, outputs=["boxes"]).labels["instances"][0] for t in (0, 250_000, 2_000_000)}
+        boxes = {
+            t: client.render_labels(SIDE_VIEW, "front", timestamp=t, outputs=["boxes"]).labels["instances"][0]
+            for t in (0, 250_000, 2_000_000)
+        }
         client.move_actor(actor["uuid"], start)
     for t, along in ((0, 0.0), (250_000, 0.5), (2_000_000, 2.0)):  # held after the last timestamp
         np.testing.assert_allclose(np.array(boxes[t]["box_to_world"])[:3, 3], start[:3, 3] + [along, 0, 0], atol=1e-9)
@@ -214,8 +248,12 @@ def test_lidar_batch_and_raw_encoding(car_server):
     lidar_to_world[:3, 3] = [0.0, -9.0, 1.0]
     with SensorClient(car_server.url) as client:
         sweep = client.render_lidar(lidar_to_world, "vlp16", azimuth_resolution_deg=2.0)
-        explicit = client.render_lidar(lidar_to_world, elevation_deg=[-5.0, 0.0], azimuth_resolution_deg=2.0, encoding="raw")
-        frames = client.render_batch([("front", SIDE_VIEW), ("front", np.eye(4))], rig_to_world=np.eye(4), outputs=["rgb", "depth"])
+        explicit = client.render_lidar(
+            lidar_to_world, elevation_deg=[-5.0, 0.0], azimuth_resolution_deg=2.0, encoding="raw"
+        )
+        frames = client.render_batch(
+            [("front", SIDE_VIEW), ("front", np.eye(4))], rig_to_world=np.eye(4), outputs=["rgb", "depth"]
+        )
         npz = client.render_labels(SIDE_VIEW, "front", outputs=["depth", "masks"])
         raw = client.render_labels(SIDE_VIEW, "front", outputs=["depth", "masks"], encoding="raw")
     assert sweep.info["n_beams_fired"] == 16 * 180 and (sweep.arrays["instance"] == 1).any()
@@ -240,8 +278,16 @@ POSE = SIDE_VIEW.tolist()
     "path, body, status",
     [
         ("/render_image", {"pose": POSE, "camera_name": "rear"}, 404),
-        ("/render_image", {"pose": [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]], "camera_name": "front"}, 422),
-        ("/render_image", '{"pose": [[NaN, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], "camera_name": "front"}', 422),
+        (
+            "/render_image",
+            {"pose": [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]], "camera_name": "front"},
+            422,
+        ),
+        (
+            "/render_image",
+            '{"pose": [[NaN, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], "camera_name": "front"}',
+            422,
+        ),
         ("/render_image", {"pose": [[1, 0, 0], [0, 1, 0]], "camera_name": "front"}, 422),
         ("/render_image", {"pose": POSE, "camera_name": "front", "width": 20000, "height": 20000}, 422),
         ("/render_image", '{"pose": [[1, 0', 400),
@@ -254,7 +300,9 @@ POSE = SIDE_VIEW.tolist()
 )
 def test_bad_requests_get_4xx_with_a_json_error(car_server, path, body, status):
     content = body if isinstance(body, str) else json.dumps(body)
-    response = httpx.post(car_server.url + path, content=content, headers={"content-type": "application/json"}, timeout=REQUEST_TIMEOUT_S)
+    response = httpx.post(
+        car_server.url + path, content=content, headers={"content-type": "application/json"}, timeout=REQUEST_TIMEOUT_S
+    )
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     assert isinstance(response.json()["error"], str) and "Traceback" not in response.text
@@ -266,17 +314,32 @@ def test_unknown_actor_in_a_valid_upload_changes_nothing(car_server):
         moved = actor["poses"][0].copy()
         moved[0, 3] += 1.0
         with pytest.raises(ServerError) as refused:
-            client.update_actors([{"uuid": actor["uuid"], "poses": [moved], "timestamps": [0]}, {"uuid": "nobody", "poses": [moved], "timestamps": [0]}])
+            client.update_actors(
+                [
+                    {"uuid": actor["uuid"], "poses": [moved], "timestamps": [0]},
+                    {"uuid": "nobody", "poses": [moved], "timestamps": [0]},
+                ]
+            )
         assert refused.value.status == 404 and "nobody" in refused.value.message
         assert np.array_equal(client.get_actors()[0]["poses"][0], actor["poses"][0])
 
 
 def test_oversized_body_is_refused_with_413(car_server):
-    response = httpx.post(car_server.url + "/update_actors", content=b"[" + b" " * (9 << 20) + b"]", timeout=REQUEST_TIMEOUT_S)
+    response = httpx.post(
+        car_server.url + "/update_actors", content=b"[" + b" " * (9 << 20) + b"]", timeout=REQUEST_TIMEOUT_S
+    )
     assert response.status_code == 413 and "error" in response.json()
 
 
-@pytest.mark.parametrize("headers, status", [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": "s3cret"}, 401), ({"Authorization": "Bearer s3cret"}, 200)])
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong"}, 401),
+        ({"Authorization": "s3cret"}, 401),
+        ({"Authorization": "Bearer s3cret"}, 200),
+    ],
+)
 def test_token_is_required_when_given(guarded_server, headers, status):
     for path in ("/alive", "/get_actors"):
         response = httpx.get(guarded_server.url + path, headers=headers, timeout=REQUEST_TIMEOUT_S)
@@ -314,7 +377,11 @@ def test_full_queue_answers_429_at_once(guarded_server):
 def test_sigterm_finishes_the_request_in_flight_and_exits_0(servers):
     server = servers["doomed"]
     result: dict = {}
-    thread = threading.Thread(target=lambda: result.update(r=httpx.post(server.url + "/render_lidar", json=SLOW_SWEEP, timeout=REQUEST_TIMEOUT_S)))
+    thread = threading.Thread(
+        target=lambda: result.update(
+            r=httpx.post(server.url + "/render_lidar", json=SLOW_SWEEP, timeout=REQUEST_TIMEOUT_S)
+        )
+    )
     thread.start()
     time.sleep(0.5)  # the sweep is on the worker by now
     server.process.send_signal(signal.SIGTERM)

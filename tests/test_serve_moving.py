@@ -1,4 +1,5 @@
 """Moving an object of a served scene is the same as placing it there in the scene file."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,7 +20,9 @@ def test_moved_mesh_equals_the_mesh_built_at_the_new_pose():
     spec = load_scene_spec(SCENES / "car.yaml")
     (car,) = [o for o in spec.objects if o.instance > 0]
     new_pose = Pose(translation=(1.5, -2.0, 0.0), rotation_deg=(0.0, 0.0, 30.0))
-    moved_spec = dataclasses.replace(spec, objects=tuple(dataclasses.replace(o, pose=new_pose) if o is car else o for o in spec.objects))
+    moved_spec = dataclasses.replace(
+        spec, objects=tuple(dataclasses.replace(o, pose=new_pose) if o is car else o for o in spec.objects)
+    )
     scene, expected = build_scene(spec), build_scene(moved_spec)
     delta = pose_matrix(new_pose) @ np.linalg.inv(pose_matrix(car.pose))
     moved = moved_gt_scene(scene, {car.instance: delta})

@@ -1,5 +1,6 @@
 """Plane-fit normals of a rendered surface (nerfgen.render.surface_normals) on exact
 depth maps of known geometry seen by a pinhole camera."""
+
 import math
 
 import torch

@@ -4,6 +4,7 @@ The scene is a sphere with a colour pattern, rendered exactly (ray-sphere inters
 into a Blender-style RGBA dataset with depth_z and world normals, so every metric has
 exact ground truth. Configs are tiny so each training run takes a few seconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,9 @@ def write_toy_dataset(root: Path, n_views: int = 24) -> Path:
     for k in range(n_views):
         azimuth = 2 * math.pi * k / n_views
         elevation = math.radians(20.0 + 25.0 * math.sin(3 * azimuth))
-        eye = 2.5 * np.array([math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation)])
+        eye = 2.5 * np.array(
+            [math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation)]
+        )
         forward = -eye / np.linalg.norm(eye)
         right = np.cross(forward, [0, 0, 1.0])
         right /= np.linalg.norm(right)
@@ -67,13 +70,20 @@ def write_toy_dataset(root: Path, n_views: int = 24) -> Path:
         name = f"images/r_{k}.png"
         Image.fromarray((rgba.reshape(SIZE, SIZE, 4) * 255).round().astype(np.uint8), "RGBA").save(root / name)
         np.save(root / f"images/depth_{k}.npy", (t * z_cam).reshape(SIZE, SIZE).astype(np.float32))
-        np.save(root / f"images/normals_{k}.npy", np.where(hit[:, None], points / RADIUS, 0).reshape(SIZE, SIZE, 3).astype(np.float32))
+        np.save(
+            root / f"images/normals_{k}.npy",
+            np.where(hit[:, None], points / RADIUS, 0).reshape(SIZE, SIZE, 3).astype(np.float32),
+        )
         c2w_gl = c2w_cv.copy()
         c2w_gl[:3, 1:3] *= -1
-        frames.append({
-            "file_path": name, "transform_matrix": c2w_gl.tolist(),
-            "depth_file_path": f"images/depth_{k}.npy", "normals_file_path": f"images/normals_{k}.npy",
-        })  # fmt: skip
+        frames.append(
+            {
+                "file_path": name,
+                "transform_matrix": c2w_gl.tolist(),
+                "depth_file_path": f"images/depth_{k}.npy",
+                "normals_file_path": f"images/normals_{k}.npy",
+            }
+        )
     doc = {"camera_angle_x": fov, "depth_unit_scale_factor": 1.0, "frames": frames}
     (root / "transforms.json").write_text(json.dumps(doc))
     return root
@@ -88,7 +98,15 @@ AABB = (-1.0, -1.0, -1.0, 1.0, 1.0, 1.0)
 
 
 def tiny_train(**overrides) -> TrainConfig:
-    base = dict(max_steps=60, samples_per_step=1 << 12, initial_rays=256, max_rays=2048, lr=2e-2, progress=False, holdout_every=6)
+    base = dict(
+        max_steps=60,
+        samples_per_step=1 << 12,
+        initial_rays=256,
+        max_rays=2048,
+        lr=2e-2,
+        progress=False,
+        holdout_every=6,
+    )
     return TrainConfig(**{**base, **overrides})
 
 
@@ -122,7 +140,9 @@ def test_same_seed_same_weights(toy, tmp_path):
     a = train_field(toy, tmp_path / "a", train=tiny_train(max_steps=30), aabb=AABB, **TINY)
     b = train_field(toy, tmp_path / "b", train=tiny_train(max_steps=30), aabb=AABB, **TINY)
     c = train_field(toy, tmp_path / "c", train=tiny_train(max_steps=30, seed=1), aabb=AABB, **TINY)
-    for (name, pa), pb, pc in zip(a.field.state_dict().items(), b.field.state_dict().values(), c.field.state_dict().values()):
+    for (name, pa), pb, pc in zip(
+        a.field.state_dict().items(), b.field.state_dict().values(), c.field.state_dict().values()
+    ):
         assert torch.equal(pa, pb), name
     assert not torch.equal(a.field.encoding.params, c.field.encoding.params)
 
@@ -177,7 +197,9 @@ def test_corrupt_checkpoint_is_one_clear_error(toy, tmp_path):
 def test_trainer_uses_only_train_frames(toy):
     dataset = load_dataset(toy, background=(0.0, 0.0, 0.0))
     config = replace(
-        __import__("nerfgen.train.config", fromlist=["RunConfig"]).RunConfig(data=str(toy), downscale=1, aabb=AABB, **TINY),
+        __import__("nerfgen.train.config", fromlist=["RunConfig"]).RunConfig(
+            data=str(toy), downscale=1, aabb=AABB, **TINY
+        ),
         train=tiny_train(),
     )
     trainer = Trainer(config, dataset, Path("unused"))
@@ -189,7 +211,9 @@ def test_trainer_uses_only_train_frames(toy):
 
 def test_ray_table_ranges_come_from_the_depth_maps(toy):
     dataset = load_dataset(toy, background=(0.0, 0.0, 0.0))
-    config = __import__("nerfgen.train.config", fromlist=["RunConfig"]).RunConfig(data=str(toy), downscale=1, aabb=AABB, **TINY)
+    config = __import__("nerfgen.train.config", fromlist=["RunConfig"]).RunConfig(
+        data=str(toy), downscale=1, aabb=AABB, **TINY
+    )
     rays = Trainer(config, dataset, Path("unused")).rays
     hit = rays.range > 0
     assert torch.equal(hit, rays.alpha > 0)  # the toy's depth is 0 exactly where it is transparent

@@ -1,5 +1,6 @@
 """`nerfgen train / eval / view` end to end on the tiny sphere scene, and their bad inputs:
 each bad input is one line on stderr naming the file, exit status 2."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,27 @@ from nerfgen.cli import main
 from nerfgen.train.run import list_checkpoints
 
 TINY_FLAGS = [
-    "--n-levels", "4", "--log2-hashmap-size", "12", "--base-resolution", "8", "--max-resolution", "64",
-    "--hidden-dim", "32", "--resolution", "32", "--aabb", "-1", "-1", "-1", "1", "1", "1", "--no-progress",
-]  # fmt: skip
+    "--n-levels",
+    "4",
+    "--log2-hashmap-size",
+    "12",
+    "--base-resolution",
+    "8",
+    "--max-resolution",
+    "64",
+    "--hidden-dim",
+    "32",
+    "--resolution",
+    "32",
+    "--aabb",
+    "-1",
+    "-1",
+    "-1",
+    "1",
+    "1",
+    "1",
+    "--no-progress",
+]
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -33,7 +52,9 @@ def toy(tmp_path_factory):
 
 def test_train_eval_view(toy, tmp_path, capsys):
     run = tmp_path / "run"
-    code, out, err = run_cli(capsys, "train", str(toy), "--out", str(run), "--max-steps", "20", "--seed", "3", *TINY_FLAGS)
+    code, out, err = run_cli(
+        capsys, "train", str(toy), "--out", str(run), "--max-steps", "20", "--seed", "3", *TINY_FLAGS
+    )
     assert code == 0, err
     assert "20 steps" in out
     config = json.loads((run / "config.json").read_text())
@@ -51,7 +72,13 @@ def test_train_eval_view(toy, tmp_path, capsys):
     views = tmp_path / "orbit"
     code, out, err = run_cli(capsys, "view", str(run), "--orbit", "3", "--out", str(views))
     assert code == 0, err
-    assert sorted(p.name for p in views.iterdir()) == [".nerfgen-output", "frame_0000.png", "frame_0001.png", "frame_0002.png", "orbit.gif"]
+    assert sorted(p.name for p in views.iterdir()) == [
+        ".nerfgen-output",
+        "frame_0000.png",
+        "frame_0001.png",
+        "frame_0002.png",
+        "orbit.gif",
+    ]
 
 
 def test_resume_flag_continues_the_run(toy, tmp_path, capsys):
@@ -76,7 +103,9 @@ def test_corrupt_checkpoint(toy, tmp_path, capsys):
     checkpoint = list_checkpoints(run)[-1]
     checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
     _one_line_error(*run_cli(capsys, "eval", str(run))[::2], str(checkpoint), "corrupt")
-    _one_line_error(*run_cli(capsys, "train", str(toy), "--out", str(run), "--resume", *TINY_FLAGS)[::2], str(checkpoint))
+    _one_line_error(
+        *run_cli(capsys, "train", str(toy), "--out", str(run), "--resume", *TINY_FLAGS)[::2], str(checkpoint)
+    )
 
 
 def test_dataset_without_frames(tmp_path, capsys):

@@ -1,6 +1,7 @@
 """`nerfgen train` never destroys a user's files, and a run's checkpoints are checked on
 load: what is refused (one line on stderr, exit status 2, nothing touched), what
 --overwrite and --resume may do, and checkpoints with NaN weights or absurd sizes."""
+
 from __future__ import annotations
 
 import json
@@ -17,10 +18,10 @@ from test_train_resume import kill_when_exists, start_cli
 from nerfgen.cli import main
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.checkpoint import read_checkpoint, write_checkpoint
-from nerfgen.output_dir import MARKER_NAME, lock_path, output_lock, partial_path, write_marker
 from nerfgen.fields.ngp import NGPField, NGPFieldConfig
+from nerfgen.output_dir import MARKER_NAME, lock_path, output_lock, partial_path, write_marker
 from nerfgen.train import api, load_trained
-from nerfgen.train.run import checkpoint_path, list_checkpoints
+from nerfgen.train.run import list_checkpoints
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -89,7 +90,18 @@ def test_a_new_run_is_marked_and_trained_in_place(toy, tmp_path, capsys):
 def test_overwrite_keeps_the_old_run_until_the_new_one_is_complete(toy, base_run, tmp_path, capsys):
     run = copy_run(base_run, tmp_path)
     old = files(run)
-    new = ["train", str(toy), "--out", str(run), "--max-steps", "400", "--checkpoint-every", "2", *TINY_FLAGS, "--overwrite"]
+    new = [
+        "train",
+        str(toy),
+        "--out",
+        str(run),
+        "--max-steps",
+        "400",
+        "--checkpoint-every",
+        "2",
+        *TINY_FLAGS,
+        "--overwrite",
+    ]
     kill_when_exists(start_cli(new), partial_path(run) / "checkpoints" / "step-000002.safetensors")
     assert files(run) == old  # killed part-way: the old run is whole and loads
     assert load_trained(run).step == 4
@@ -233,10 +245,14 @@ def test_a_model_too_large_to_allocate_is_refused(base_run, tmp_path, capsys):
     run = copy_run(base_run, tmp_path)
     sizes = {"n_levels": 32, "log2_hashmap_size": 24, "features_per_level": 8}  # each in range, 16 GiB together
     path = _rewrite_checkpoint(run, config_change=lambda config: config["field"].update(sizes))
-    one_line_error(run_cli(capsys, "view", str(run), "--out", str(tmp_path / "orbit")), str(path), "field.log2_hashmap_size", "GiB")
+    one_line_error(
+        run_cli(capsys, "view", str(run), "--out", str(tmp_path / "orbit")), str(path), "field.log2_hashmap_size", "GiB"
+    )
 
 
-@pytest.mark.parametrize("config", [NGPFieldConfig(), NGPFieldConfig(n_levels=3, density_layers=0, predicted_normals=True, sh_degree=2)])
+@pytest.mark.parametrize(
+    "config", [NGPFieldConfig(), NGPFieldConfig(n_levels=3, density_layers=0, predicted_normals=True, sh_degree=2)]
+)
 def test_the_size_estimate_counts_every_parameter(config):
     field = NGPField(config, torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]))
     assert config.n_parameters() == sum(p.numel() for p in field.parameters())

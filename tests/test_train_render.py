@@ -1,5 +1,6 @@
 """The volume renderer on an analytic field (a dense half-space below z = 0.2) with known
 colour, depth and normals; and surface normals from per-pixel points."""
+
 from __future__ import annotations
 
 import torch
@@ -39,7 +40,9 @@ def _grid() -> OccupancyGrid:
 def test_render_recovers_colour_range_and_normals_of_a_half_space():
     n = 64
     origins = torch.cat([torch.rand(n, 2) - 0.5, torch.full((n, 1), 0.9)], -1)
-    directions = torch.nn.functional.normalize(torch.cat([0.3 * (torch.rand(n, 2) - 0.5), -torch.ones(n, 1)], -1), dim=-1)
+    directions = torch.nn.functional.normalize(
+        torch.cat([0.3 * (torch.rand(n, 2) - 0.5), -torch.ones(n, 1)], -1), dim=-1
+    )
     config = RenderConfig(steps_per_diagonal=1024)  # 3.4 mm steps
     with torch.no_grad():
         out = render_rays(HalfSpace(), _grid(), origins, directions, torch.zeros(3), config, normals=True)

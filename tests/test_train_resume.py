@@ -4,6 +4,7 @@ checkpoint bytes, and no wall-clock value enters a checkpoint.
 
 The grid here leaves warm-up after 8 steps and updates every 4, so the random cell
 probes, the ray batches and the ray-batch controller all act after the resume point."""
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,15 @@ def toy(tmp_path_factory) -> Path:
 
 
 def _trainer(toy: Path, out: Path, train: TrainConfig) -> Trainer:
-    config = RunConfig(data=str(toy.resolve()), downscale=1, aabb=AABB, field=TINY["field"], grid=GRID, render=TINY["render"], train=train)
+    config = RunConfig(
+        data=str(toy.resolve()),
+        downscale=1,
+        aabb=AABB,
+        field=TINY["field"],
+        grid=GRID,
+        render=TINY["render"],
+        train=train,
+    )
     return Trainer(config, load_dataset(toy, background=(0.0, 0.0, 0.0)), out)
 
 

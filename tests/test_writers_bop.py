@@ -1,5 +1,6 @@
 """BOP writer, checked the way bop_toolkit uses the files: poses re-project model
 vertices onto masks, depth PNG x depth_scale = depth in mm, models_info from the PLY."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """COCO writer, read back with pycocotools: masks, boxes, side files, COCOeval of GT against itself."""
+
 from __future__ import annotations
 
 import contextlib

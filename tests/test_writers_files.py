@@ -1,4 +1,5 @@
 """Depth/normal file encodings and manifest.json."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """Shared inputs of the writer tests (no tests here): a tiny ground-truth scene, two cars,
 two 64x48 frames rendered exactly, label records built independently of nerfgen.labels."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,9 +11,9 @@ import numpy as np
 import torch
 
 from nerfgen.cameras import Cameras, project, unproject
+from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, InstanceLabel
 from nerfgen.procedural import build_scene, render_gt
 from nerfgen.procedural.parse import parse_scene
-from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, InstanceLabel
 from nerfgen.render.frame import FrameMaps, LidarScan
 
 W, H, F = 64, 48, 50.0
@@ -24,25 +25,48 @@ PAD = 40  # extra pixels on each side of the alone renders, to measure truncatio
 
 def _car(instance: int, x: float, y: float, yaw: float) -> dict:
     # object origin on the ground under the box centre (as nerfgen's car): box frame != object frame
-    return {"name": f"car{instance}", "class": "car", "instance": instance,
-            "pose": {"translation": [x, y, 0.0], "yaw_deg": yaw},
-            "parts": [{"name": "body", "primitive": "box", "size": list(CAR_SIZE),
-                       "pose": {"translation": [0.0, 0.0, CAR_SIZE[2] / 2]},
-                       "material": {"texture": "solid", "color": [0.7, 0.2, 0.1]}}]}  # fmt: skip
+    return {
+        "name": f"car{instance}",
+        "class": "car",
+        "instance": instance,
+        "pose": {"translation": [x, y, 0.0], "yaw_deg": yaw},
+        "parts": [
+            {
+                "name": "body",
+                "primitive": "box",
+                "size": list(CAR_SIZE),
+                "pose": {"translation": [0.0, 0.0, CAR_SIZE[2] / 2]},
+                "material": {"texture": "solid", "color": [0.7, 0.2, 0.1]},
+            }
+        ],
+    }
 
 
 def scene_data(cars=CARS) -> dict:
     """The scene as a YAML-ready dict (nerfgen.procedural scene file format)."""
-    ground = {"name": "ground", "class": "road", "instance": 0,
-              "parts": [{"name": "g", "primitive": "quad", "size": [80.0, 80.0],
-                         "material": {"texture": "solid", "color": [0.4, 0.4, 0.4]}}]}  # fmt: skip
+    ground = {
+        "name": "ground",
+        "class": "road",
+        "instance": 0,
+        "parts": [
+            {
+                "name": "g",
+                "primitive": "quad",
+                "size": [80.0, 80.0],
+                "material": {"texture": "solid", "color": [0.4, 0.4, 0.4]},
+            }
+        ],
+    }
     return {
-        "name": "writers", "background": [0.6, 0.7, 0.9],
+        "name": "writers",
+        "background": [0.6, 0.7, 0.9],
         "lights": {"ambient": 0.5, "shadows": False, "directional": [{"direction": [0, 0, -1], "intensity": 0.5}]},
         "objects": [ground, *(_car(*c) for c in cars)],
-        "rig": {"fov_deg": 60, "segments": [{"type": "orbit", "share": 1, "center": [0, 0, 0], "radius": 5,
-                                             "elevation_deg": [10, 50]}]},
-    }  # fmt: skip
+        "rig": {
+            "fov_deg": 60,
+            "segments": [{"type": "orbit", "share": 1, "center": [0, 0, 0], "radius": 5, "elevation_deg": [10, 50]}],
+        },
+    }
 
 
 def _scene(cars):
@@ -78,10 +102,14 @@ class Frame:
 
 def _maps(frames, k: int) -> FrameMaps:
     return FrameMaps(
-        rgb=frames.rgb[k], depth_z=frames.depth_z[k], range=frames.range[k],
-        opacity=(frames.depth_z[k] > 0).astype(np.float32), normals_world=frames.normals[k],
-        instance=frames.instance[k], class_id=frames.class_id[k],
-    )  # fmt: skip
+        rgb=frames.rgb[k],
+        depth_z=frames.depth_z[k],
+        range=frames.range[k],
+        opacity=(frames.depth_z[k] > 0).astype(np.float32),
+        normals_world=frames.normals[k],
+        instance=frames.instance[k],
+        class_id=frames.class_id[k],
+    )
 
 
 def _edge_box(mask: np.ndarray) -> np.ndarray | None:
@@ -104,17 +132,25 @@ def _instance(box, cams: Cameras, k: int, instance_map: np.ndarray, alone_padded
     visible = instance_map == box.instance_id
     alone = alone_padded == box.instance_id
     px_alone_all = int(alone.sum())
-    px_alone = int(alone[PAD:PAD + H, PAD:PAD + W].sum())
+    px_alone = int(alone[PAD : PAD + H, PAD : PAD + W].sum())
     px_visible = int(visible.sum())
     return InstanceLabel(
-        instance_id=box.instance_id, class_name=box.class_name, class_id=box.class_id,
-        size=box.size.copy(), box_to_world=box_to_world, obj_to_world=box.pose.copy(),
-        obj_to_cam=w2c @ box.pose, corners_world=corners_world, corners_cam=corners_cam,
-        bbox_amodal=amodal if px_alone > 0 else None, bbox_visible=_edge_box(visible),
-        px_visible=px_visible, px_alone=px_alone,
+        instance_id=box.instance_id,
+        class_name=box.class_name,
+        class_id=box.class_id,
+        size=box.size.copy(),
+        box_to_world=box_to_world,
+        obj_to_world=box.pose.copy(),
+        obj_to_cam=w2c @ box.pose,
+        corners_world=corners_world,
+        corners_cam=corners_cam,
+        bbox_amodal=amodal if px_alone > 0 else None,
+        bbox_visible=_edge_box(visible),
+        px_visible=px_visible,
+        px_alone=px_alone,
         occlusion=1.0 - px_visible / px_alone if px_alone else 0.0,
         truncation=1.0 - px_alone / px_alone_all if px_alone_all else 0.0,
-    )  # fmt: skip
+    )
 
 
 def _lidar(frames, k: int, cams: Cameras) -> LidarScan:
@@ -132,12 +168,14 @@ def _lidar(frames, k: int, cams: Cameras) -> LidarScan:
     points = (world - sensor_to_world[:3, 3]) @ sensor_to_world[:3, :3]
     n = len(points)
     return LidarScan(
-        sensor_to_world=sensor_to_world, points_sensor=points.astype(np.float32),
-        intensity=np.linspace(0, 1, n, dtype=np.float32), ring=np.zeros(n, np.int32),
+        sensor_to_world=sensor_to_world,
+        points_sensor=points.astype(np.float32),
+        intensity=np.linspace(0, 1, n, dtype=np.float32),
+        ring=np.zeros(n, np.int32),
         instance=frames.instance[k][rows, cols].astype(np.int32),
         class_id=frames.class_id[k][rows, cols].astype(np.int32),
         n_beams_fired=n,
-    )  # fmt: skip
+    )
 
 
 @lru_cache(maxsize=1)
@@ -152,9 +190,20 @@ def scene_and_frames():
         instances = [
             _instance(box, cams, k, frames.instance[k], alone_renders[box.instance_id][k]) for box in scene.instances
         ]
-        labels = FrameLabels(index=k, c2w=POSES[k].copy(), fx=F, fy=F, cx=W / 2, cy=H / 2, width=W, height=H,
-                             distortion="none", dist_coeffs=np.zeros(0), instances=instances)  # fmt: skip
-        alone = {i: alone_renders[i][k][PAD:PAD + H, PAD:PAD + W] == i for i in alone_renders}
+        labels = FrameLabels(
+            index=k,
+            c2w=POSES[k].copy(),
+            fx=F,
+            fy=F,
+            cx=W / 2,
+            cy=H / 2,
+            width=W,
+            height=H,
+            distortion="none",
+            dist_coeffs=np.zeros(0),
+            instances=instances,
+        )
+        alone = {i: alone_renders[i][k][PAD : PAD + H, PAD : PAD + W] == i for i in alone_renders}
         out.append(Frame(_maps(frames, k), labels, _lidar(frames, k, cams) if k == 1 else None, alone))
     return scene, out
 

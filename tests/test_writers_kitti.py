@@ -1,5 +1,6 @@
 """KITTI writer, checked with an independent reader written from the devkit readme /
 computeBox3D.m: 3D boxes re-projected through calib, LiDAR inside boxes, angle conventions."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,15 +12,14 @@ import pytest
 from test_writers_fixtures import H, W, scene_and_frames, scene_data, tree_bytes, write_all
 
 from nerfgen.cameras import Cameras
+from nerfgen.cameras.transforms import rotation_rpy
+from nerfgen.errors import NerfgenError
+from nerfgen.labels import render_frames
+from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, InstanceLabel
 from nerfgen.procedural import GTRenderer, build_scene
 from nerfgen.procedural.parse import parse_scene
-from nerfgen.labels import render_frames
 from nerfgen.sensors.frames import camera_mount, mount
 from nerfgen.sensors.lidar_specs import HDL64E
-
-from nerfgen.errors import NerfgenError
-from nerfgen.cameras.transforms import rotation_rpy
-from nerfgen.labels.types import BOX_CORNER_SIGNS, FrameLabels, InstanceLabel
 from nerfgen.writers.info import DatasetInfo
 from nerfgen.writers.kitti import KittiWriter, kitti_box, kitti_calib_text, kitti_label_line, occlusion_level
 
@@ -38,8 +38,20 @@ def read_labels(path) -> list[dict]:
         f = line.split()
         assert len(f) == 15
         v = [float(x) for x in f[1:]]
-        objects.append(dict(type=f[0], truncated=v[0], occluded=int(f[2]), alpha=v[2], bbox=np.array(v[3:7]),
-                            h=v[7], w=v[8], l=v[9], loc=np.array(v[10:13]), ry=v[13]))  # fmt: skip
+        objects.append(
+            dict(
+                type=f[0],
+                truncated=v[0],
+                occluded=int(f[2]),
+                alpha=v[2],
+                bbox=np.array(v[3:7]),
+                h=v[7],
+                w=v[8],
+                l=v[9],
+                loc=np.array(v[10:13]),
+                ry=v[13],
+            )
+        )
     return objects
 
 
@@ -47,8 +59,8 @@ def devkit_corners(o: dict) -> np.ndarray:
     """computeBox3D.m: [8,3] corners in the rectified camera frame."""
     c, s = math.cos(o["ry"]), math.sin(o["ry"])
     R = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
-    l, w, h = o["l"], o["w"], o["h"]
-    x = [l / 2, l / 2, -l / 2, -l / 2, l / 2, l / 2, -l / 2, -l / 2]
+    length, w, h = o["l"], o["w"], o["h"]
+    x = [length / 2, length / 2, -length / 2, -length / 2, length / 2, length / 2, -length / 2, -length / 2]
     y = [0, 0, 0, 0, -h, -h, -h, -h]
     z = [w / 2, -w / 2, -w / 2, w / 2, w / 2, -w / 2, -w / 2, w / 2]
     return (R @ np.array([x, y, z])).T + o["loc"]
@@ -78,9 +90,11 @@ def in_kitti_object_frame(o: dict, points_rect: np.ndarray) -> np.ndarray:
 
 def inside_box(o: dict, local: np.ndarray, tol: float) -> np.ndarray:
     return (
-        (np.abs(local[:, 0]) <= o["l"] / 2 + tol) & (np.abs(local[:, 2]) <= o["w"] / 2 + tol)
-        & (local[:, 1] <= tol) & (local[:, 1] >= -o["h"] - tol)
-    )  # fmt: skip
+        (np.abs(local[:, 0]) <= o["l"] / 2 + tol)
+        & (np.abs(local[:, 2]) <= o["w"] / 2 + tol)
+        & (local[:, 1] <= tol)
+        & (local[:, 1] >= -o["h"] - tol)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -159,8 +173,23 @@ def _label_at(centre_cam, heading_cam, size=(4.0, 1.8, 1.5), c2w=LEVEL_C2W) -> t
     box = LEVEL_C2W @ box_cam
     corners = box[:3, 3] + (BOX_CORNER_SIGNS * np.array(size) / 2) @ box[:3, :3].T
     corners_cam = (corners - c2w[:3, 3]) @ c2w[:3, :3]
-    inst = InstanceLabel(1, "car", 5, np.array(size), box, box, np.linalg.inv(c2w) @ box, corners, corners_cam,
-                         np.array([0, 0, 10, 10.0]), np.array([0, 0, 10, 10.0]), 100, 100, 0.0, 0.0)  # fmt: skip
+    inst = InstanceLabel(
+        1,
+        "car",
+        5,
+        np.array(size),
+        box,
+        box,
+        np.linalg.inv(c2w) @ box,
+        corners,
+        corners_cam,
+        np.array([0, 0, 10, 10.0]),
+        np.array([0, 0, 10, 10.0]),
+        100,
+        100,
+        0.0,
+        0.0,
+    )
     frame = FrameLabels(0, c2w, 50.0, 50.0, 32.0, 24.0, 64, 48, "none", np.zeros(0), [inst])
     return inst, frame
 
@@ -177,8 +206,8 @@ def _label_at(centre_cam, heading_cam, size=(4.0, 1.8, 1.5), c2w=LEVEL_C2W) -> t
 )
 def test_rotation_y_and_alpha_by_hand(centre, heading, ry, alpha):
     inst, frame = _label_at(centre, heading)
-    h, w, l, x, y, z, got_ry = kitti_box(inst, frame.c2w)
-    assert (h, w, l) == (1.5, 1.8, 4.0)
+    h, w, length, x, y, z, got_ry = kitti_box(inst, frame.c2w)
+    assert (h, w, length) == (1.5, 1.8, 4.0)
     np.testing.assert_allclose([x, y, z], [centre[0], centre[1] + 0.75, centre[2]])  # y at the bottom
     assert got_ry == pytest.approx(ry, abs=1e-12)
     fields = kitti_label_line(inst, frame).split()

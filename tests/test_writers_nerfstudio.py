@@ -1,4 +1,5 @@
 """nerfstudio export re-loads with nerfgen.data.load_dataset: same cameras, images, depth, masks."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,9 @@ def test_export_reloads_with_matching_cameras_and_maps(tmp_path):
         np.testing.assert_allclose(cams.c2w[k].double().numpy(), lab.c2w, atol=1e-6)
         np.testing.assert_allclose(
             [cams.fx[k], cams.fy[k], cams.cx[k], cams.cy[k], cams.width[k], cams.height[k]],
-            [lab.fx, lab.fy, lab.cx, lab.cy, lab.width, lab.height], atol=1e-6,
-        )  # fmt: skip
+            [lab.fx, lab.fy, lab.cx, lab.cy, lab.width, lab.height],
+            atol=1e-6,
+        )
         np.testing.assert_array_equal(data.images[k].numpy(), rgb_u8(f.maps.rgb) / np.float32(255.0))
         np.testing.assert_array_equal(data.depths_z[k].numpy(), f.maps.depth_z)
         np.testing.assert_array_equal(data.masks[k].numpy(), f.maps.opacity >= 0.5)

@@ -12,6 +12,7 @@ Placement on its own, on any background probe (exact mesh or trained field):
     road = road_from_rig(default_rig(spec), spec.path)  # the drive the background was captured along
     placements, ground = place_objects(probe, road, road.cameras(20, 160, 120), kinds, PlacementConfig(), seed=0)
 """
+
 from nerfgen.augment.boxes import FootprintBox, boxes_overlap, footprint_of
 from nerfgen.augment.config import AugmentConfig, PlacementConfig
 from nerfgen.augment.ground import GroundPlane, fit_ground_plane, ground_heights

@@ -4,6 +4,7 @@ placement needs to keep objects apart and to probe the space they would fill.
 A `FootprintBox` is an upright box: a rectangle in the xy plane turned by `yaw`
 (radians, counter-clockwise from +x) and the interval [z_min, z_max].
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,7 +45,13 @@ def footprint_of(box: SceneInstance) -> FootprintBox:
     rotation = np.asarray(box.rotation, np.float64)
     half = np.asarray(box.size, np.float64) / 2
     center = np.asarray(box.center, np.float64)
-    return FootprintBox(center[:2], half[:2], float(np.arctan2(rotation[1, 0], rotation[0, 0])), center[2] - half[2], center[2] + half[2])
+    return FootprintBox(
+        center[:2],
+        half[:2],
+        float(np.arctan2(rotation[1, 0], rotation[0, 0])),
+        center[2] - half[2],
+        center[2] + half[2],
+    )
 
 
 def boxes_overlap(a: FootprintBox, b: FootprintBox) -> bool:

@@ -1,4 +1,5 @@
 """Configuration of object placement (flat fields: the CLI shows each as one flag)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

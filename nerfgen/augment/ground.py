@@ -1,5 +1,6 @@
 """The ground under a background: heights from rays cast straight down, and a robust
 plane through them (the road surface placement snaps objects to)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

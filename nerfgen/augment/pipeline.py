@@ -13,6 +13,7 @@ Output layout (appears only when complete, see nerfgen.output_dir):
     OUT/<format>/         each requested format (nerfgen.writers.export), with manifest.json
     OUT/preview.png       contact sheet: RGB with 2D/3D boxes, depth, normals
 """
+
 from __future__ import annotations
 
 import time
@@ -33,9 +34,9 @@ from nerfgen.augment.road import Road, parse_path, road_from_cameras, road_from_
 from nerfgen.augment.scene_file import asset_doc, composed_doc, hole_around
 from nerfgen.data import load_dataset
 from nerfgen.errors import NerfgenError, require_at_least, require_at_least_one
-from nerfgen.procedural.build import load_scene
 from nerfgen.memory import check_render_fits
 from nerfgen.output_dir import check_output, output_dir
+from nerfgen.procedural.build import load_scene
 from nerfgen.scene import (
     ComposedSceneSpec,
     NeuralSceneRenderer,
@@ -61,8 +62,12 @@ class AugmentResult:
     out: Path
     placements: list[Placement]
     ground: Ground
-    ground_error_gt: list[float] | None  # m, snapped height - exact ground height per object, when ground truth is known
-    seconds: dict[str, float]  # wall time of each stage: load, place, render (frames + labels + LiDAR + raw), export, preview
+    ground_error_gt: (
+        list[float] | None
+    )  # m, snapped height - exact ground height per object, when ground truth is known
+    seconds: dict[
+        str, float
+    ]  # wall time of each stage: load, place, render (frames + labels + LiDAR + raw), export, preview
 
 
 def augment(
@@ -96,7 +101,9 @@ def augment(
     base = _asset_spec(out / SCENE_NAME, background, objects, gt or {})
     exact = config.exact or all(a.is_gt for a in [base.background.asset, *(o.asset for o in base.objects)])
     holes = [hole_around(b) for b in _removed(base, config.remove)]
-    background_spec = parse_composed_scene(base.path, {"background": {**asset_doc(base.background.asset), "holes": holes}})
+    background_spec = parse_composed_scene(
+        base.path, {"background": {**asset_doc(base.background.asset), "holes": holes}}
+    )
     probe = _probe(background_spec, exact or config.place_on_gt, load_asset, config)
     road = _road(config, background_spec, background, load_asset)
     cameras = road.cameras(config.frames, config.width, config.height)
@@ -166,7 +173,10 @@ def _asset_spec(path: Path, background, objects: Mapping, gt: Mapping) -> Compos
 
     doc = {
         "background": entry(background, "background"),
-        "objects": [{**entry(a, c), "class": c, "instance_id": i + 1, "position": [0, 0, 0]} for i, (c, a) in enumerate(objects.items())],
+        "objects": [
+            {**entry(a, c), "class": c, "instance_id": i + 1, "position": [0, 0, 0]}
+            for i, (c, a) in enumerate(objects.items())
+        ],
     }
     return parse_composed_scene(path, doc)
 
@@ -176,7 +186,10 @@ def _removed(spec: ComposedSceneSpec, ids: tuple[int, ...]):
         return []
     asset = spec.background.asset
     if asset.gt is None:
-        raise NerfgenError(asset.path, "--remove needs the background's ground-truth scene (--gt background=SCENE.yaml) to know its objects")
+        raise NerfgenError(
+            asset.path,
+            "--remove needs the background's ground-truth scene (--gt background=SCENE.yaml) to know its objects",
+        )
     boxes = {b.instance_id: b for b in load_scene(asset.gt).instances}
     missing = sorted(set(ids) - set(boxes))
     if missing:

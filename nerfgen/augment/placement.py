@@ -17,6 +17,7 @@ The same seed gives the same placements. When an object finds no spot within
 `tries_per_object` draws, the request is unsatisfiable and a NerfgenError says why
 instead of placing fewer objects.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -33,9 +34,9 @@ from nerfgen.augment.probe import BackgroundProbe
 from nerfgen.augment.road import Road
 from nerfgen.cameras import Cameras
 from nerfgen.errors import NerfgenError
+from nerfgen.labels.boxes import NEAR_Z, box_corners, box_to_world, clip_to_image, projected_extent
 from nerfgen.procedural.build import InstanceBox
 from nerfgen.procedural.spec import Pose
-from nerfgen.labels.boxes import NEAR_Z, box_corners, box_to_world, clip_to_image, projected_extent
 from nerfgen.scene.placement import placed_instance_box
 from nerfgen.scene.spec import Asset, PlacedObject
 
@@ -87,7 +88,9 @@ def survey_ground(probe: BackgroundProbe, road: Road, config: PlacementConfig, h
         raise NerfgenError(None, "found no ground under the drive path")
     drivable = np.abs(heights - plane.height(xy)) <= config.ground_tolerance  # nan compares False
     radius = int(np.ceil(half_width / config.ground_cell))
-    fits = binary_erosion(drivable.reshape(len(s), len(lateral)), np.ones((2 * radius + 1,) * 2, bool), border_value=1).ravel()
+    fits = binary_erosion(
+        drivable.reshape(len(s), len(lateral)), np.ones((2 * radius + 1,) * 2, bool), border_value=1
+    ).ravel()
     clear_of_ego = np.abs(ll) >= config.ego_width / 2 + config.min_gap + half_width
     area = float((drivable & beside_ego).sum()) * config.ground_cell**2
     cells = np.stack([ss, ll], 1)[fits & clear_of_ego]
@@ -123,13 +126,20 @@ def visible_frames(box: InstanceBox, cameras: Cameras, min_height_px: float, eno
     return count
 
 
-def _placed(kind: ObjectKind, instance_id: int, bottom_centre: np.ndarray, yaw: float) -> tuple[PlacedObject, InstanceBox]:
+def _placed(
+    kind: ObjectKind, instance_id: int, bottom_centre: np.ndarray, yaw: float
+) -> tuple[PlacedObject, InstanceBox]:
     """The object posed so that its box's bottom centre is at `bottom_centre` [3], turned by `yaw`."""
     c, s = np.cos(yaw), np.sin(yaw)
     rz = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
     bottom_local = np.asarray(kind.box.center) - np.asarray(kind.box.rotation)[:, 2] * kind.box.size[2] / 2
     position = np.round(bottom_centre - rz @ bottom_local, 4)
-    obj = PlacedObject(kind.asset, kind.class_name, instance_id, Pose(tuple(float(v) for v in position), (0.0, 0.0, round(float(np.degrees(yaw)), 2))))
+    obj = PlacedObject(
+        kind.asset,
+        kind.class_name,
+        instance_id,
+        Pose(tuple(float(v) for v in position), (0.0, 0.0, round(float(np.degrees(yaw)), 2))),
+    )
     return obj, placed_instance_box(obj, kind.box, f"{kind.class_name}_{instance_id}")
 
 
@@ -152,7 +162,9 @@ class CandidateChecker:
         yaw = heading[0] + (np.pi if oncoming else 0.0) + np.radians(rng.uniform(-c.yaw_jitter_deg, c.yaw_jitter_deg))
         return np.round(xy[0], 3), float(np.radians(round(np.degrees(np.arctan2(np.sin(yaw), np.cos(yaw))), 2)))
 
-    def try_place(self, kind: ObjectKind, instance_id: int, xy: np.ndarray, yaw: float, placed: Sequence[Placement]) -> Placement | None:
+    def try_place(
+        self, kind: ObjectKind, instance_id: int, xy: np.ndarray, yaw: float, placed: Sequence[Placement]
+    ) -> Placement | None:
         c = self.config
         z0 = float(self.ground.plane.height(xy[None])[0])
         obj, box = _placed(kind, instance_id, np.append(xy, z0), yaw)
@@ -197,8 +209,9 @@ def place_objects(
     needed = sum(float(np.prod(k.box.size[:2] + config.min_gap)) for k in order)
     if needed > ground.drivable_area:
         raise NerfgenError(
-            None, f"{config.n_objects} objects need {needed:.0f} m^2 of drivable ground, the drive corridor has "
-            f"{ground.drivable_area:.0f} m^2 beside the ego's path: ask for fewer objects or a longer drive"
+            None,
+            f"{config.n_objects} objects need {needed:.0f} m^2 of drivable ground, the drive corridor has "
+            f"{ground.drivable_area:.0f} m^2 beside the ego's path: ask for fewer objects or a longer drive",
         )
     sampler = CandidateChecker(probe, road, cameras, ground, config)
     rng = np.random.default_rng(seed)
@@ -212,9 +225,10 @@ def place_objects(
         else:
             reasons = ", ".join(f"{n} {why}" for why, n in sampler.rejected.most_common())
             raise NerfgenError(
-                None, f"placed {k} of {config.n_objects} objects: no spot for a {kind.class_name} after "
+                None,
+                f"placed {k} of {config.n_objects} objects: no spot for a {kind.class_name} after "
                 f"{config.tries_per_object} tries (rejected so far: {reasons}); ask for fewer objects, "
-                "fewer --min-visible-frames or a smaller --min-gap"
+                "fewer --min-visible-frames or a smaller --min-gap",
             )
     return placed, ground
 
@@ -224,4 +238,6 @@ def _check_request(config: PlacementConfig, kinds: Sequence[ObjectKind], frames:
     if config.n_objects and not kinds:
         raise NerfgenError(None, "no object assets given (--objects class=RUN)")
     if config.min_visible_frames > frames:
-        raise NerfgenError(None, f"--min-visible-frames {config.min_visible_frames} is more than the {frames} frames rendered")
+        raise NerfgenError(
+            None, f"--min-visible-frames {config.min_visible_frames} is more than the {frames} frames rendered"
+        )

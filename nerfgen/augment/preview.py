@@ -1,5 +1,6 @@
 """`preview.png`: a contact sheet of a raw dataset for a quick look. One row per chosen
 frame: RGB with visible 2D boxes (green) and 3D box wireframes (yellow), depth, normals."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,9 @@ from nerfgen.writers.encode import png_bytes, rgb_u8
 from nerfgen.writers.raw import read_raw_frame, read_raw_meta
 
 # Dark purple (far) -> orange -> pale yellow (near), sampled evenly over inverse depth.
-_DEPTH_COLOURS = np.array([[0.05, 0.03, 0.15], [0.45, 0.1, 0.45], [0.85, 0.3, 0.25], [0.98, 0.65, 0.15], [0.99, 0.95, 0.7]])
+_DEPTH_COLOURS = np.array(
+    [[0.05, 0.03, 0.15], [0.45, 0.1, 0.45], [0.85, 0.3, 0.25], [0.98, 0.65, 0.15], [0.99, 0.95, 0.7]]
+)
 
 
 def depth_image(depth_z: np.ndarray) -> np.ndarray:  # [H,W] metres, 0 = none -> [H,W,3] in [0,1]
@@ -43,7 +46,10 @@ def boxes_image(maps: FrameMaps, labels: FrameLabels) -> Image.Image:
         p = inst.corners_cam  # [8,3]
         for a, b in BOX_EDGES:
             if p[a, 2] >= NEAR_Z and p[b, 2] >= NEAR_Z:
-                uv = [(labels.fx * p[k, 0] / p[k, 2] + labels.cx, labels.fy * p[k, 1] / p[k, 2] + labels.cy) for k in (a, b)]
+                uv = [
+                    (labels.fx * p[k, 0] / p[k, 2] + labels.cx, labels.fy * p[k, 1] / p[k, 2] + labels.cy)
+                    for k in (a, b)
+                ]
                 draw.line(uv, fill=(255, 220, 0), width=1)
         if inst.bbox_visible is not None:
             draw.rectangle([float(v) for v in inst.bbox_visible], outline=(0, 255, 80), width=1)
@@ -57,6 +63,10 @@ def contact_sheet(raw_dir: str | Path, rows: int = 4) -> bytes:
     tiles = []
     for index in indices:
         maps, labels = read_raw_frame(raw_dir, int(index))
-        row = [np.asarray(boxes_image(maps, labels)), rgb_u8(depth_image(maps.depth_z)), rgb_u8(normals_image(maps.normals_world))]
+        row = [
+            np.asarray(boxes_image(maps, labels)),
+            rgb_u8(depth_image(maps.depth_z)),
+            rgb_u8(normals_image(maps.normals_world)),
+        ]
         tiles.append(np.concatenate(row, 1))
     return png_bytes(np.concatenate(tiles, 0))

@@ -5,6 +5,7 @@ Two implementations of one protocol, so placement is written once:
 - `FieldProbe`: a trained background field placed in the world (with its holes), through
   the composition renderer and the field's density.
 """
+
 from __future__ import annotations
 
 from typing import Protocol

@@ -7,6 +7,7 @@ eastbound lane), so objects are aligned with the way the data was driven. A trai
 of a real drive has no rig: its road is the drive its training cameras took
 (`road_from_cameras`). A path can also be given explicitly (`Road(path=...)`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ import numpy as np
 
 from nerfgen.cameras import Cameras, focal_from_fov
 from nerfgen.errors import NerfgenError
-from nerfgen.procedural.spec import Rig
 from nerfgen.mapping_reader import LIMIT
+from nerfgen.procedural.spec import Rig
 from nerfgen.sensors.trajectories import drive, path_points
 
 
@@ -34,7 +35,9 @@ class Road:
     def at(self, distance: np.ndarray, lateral: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World xy [N,2] at arc length `distance` [N] and `lateral` [N] metres to the left
         of the path, and the path's heading there [N] (radians from +x)."""
-        points, tangent = path_points(np.concatenate([self.path, np.zeros((len(self.path), 1))], 1), np.atleast_1d(distance))
+        points, tangent = path_points(
+            np.concatenate([self.path, np.zeros((len(self.path), 1))], 1), np.atleast_1d(distance)
+        )
         left = np.stack([-tangent[:, 1], tangent[:, 0]], 1)
         return points[:, :2] + np.atleast_1d(lateral)[:, None] * left, np.arctan2(tangent[:, 1], tangent[:, 0])
 
@@ -51,7 +54,10 @@ def road_from_rig(rig: Rig | None, where: str | Path | None) -> Road:
     """The drive of the rig's first `line` segment (from eye_from to eye_to, at its eye height)."""
     segment = next((s for s in rig.segments if s.type == "line"), None) if rig is not None else None
     if segment is None:
-        raise NerfgenError(where, "the background has no camera rig with a 'line' segment to drive along; give the road path explicitly")
+        raise NerfgenError(
+            where,
+            "the background has no camera rig with a 'line' segment to drive along; give the road path explicitly",
+        )
     start, end = np.asarray(segment.eye_from, np.float64), np.asarray(segment.eye_to, np.float64)
     if np.linalg.norm(end[:2] - start[:2]) == 0:
         raise NerfgenError(where, "the rig's first line segment has zero length: no road direction")
@@ -68,14 +74,21 @@ def road_from_cameras(c2w: np.ndarray, fov_deg: float, where: str | Path | None,
     _, _, axes = np.linalg.svd(xy - centre, full_matrices=False)
     along = (xy - centre) @ axes[0]
     if along.max() - along.min() < 1.0:
-        raise NerfgenError(where, "the training cameras move less than 1 m: no road to drive along; give the road path explicitly")
+        raise NerfgenError(
+            where, "the training cameras move less than 1 m: no road to drive along; give the road path explicitly"
+        )
     if along[-1] < along[0]:
         axes[0], along = -axes[0], -along
     lateral = (xy - centre) @ np.array([-axes[0][1], axes[0][0]])
     edges = np.linspace(along.min(), along.max(), segments + 1)
     stretch = np.clip(np.searchsorted(edges, along, side="right") - 1, 0, segments - 1)
-    stations = [(along[stretch == k].mean(), lateral[stretch == k].mean()) for k in range(segments) if (stretch == k).any()]
-    ends = [(along.min(), lateral[stretch == stretch[along.argmin()]].mean()), (along.max(), lateral[stretch == stretch[along.argmax()]].mean())]
+    stations = [
+        (along[stretch == k].mean(), lateral[stretch == k].mean()) for k in range(segments) if (stretch == k).any()
+    ]
+    ends = [
+        (along.min(), lateral[stretch == stretch[along.argmin()]].mean()),
+        (along.max(), lateral[stretch == stretch[along.argmax()]].mean()),
+    ]
     waypoints = np.array([ends[0], *stations, ends[1]])
     waypoints = waypoints[np.concatenate([[True], np.diff(waypoints[:, 0]) > 1e-6])]
     left = np.array([-axes[0][1], axes[0][0]])

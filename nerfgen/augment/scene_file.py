@@ -2,6 +2,7 @@
 `nerfgen render OUT/scene.yaml` reproduces it): the background with holes where objects
 were removed, and the placed objects. Built as YAML data and validated by the scene
 parser, so it is exactly what reading the file back gives."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -26,7 +27,11 @@ def hole_around(box: InstanceBox) -> dict:
     bottom, top = f.z_min + HOLE_KEEP_BELOW, f.z_max + HOLE_MARGIN[2]
     size = [*(2 * (f.half_xy + HOLE_MARGIN[:2])), top - bottom]
     center = [*f.center_xy, (bottom + top) / 2]
-    return {"center": [round(float(v), 4) for v in center], "size": [round(float(v), 4) for v in size], "yaw_deg": round(float(np.degrees(f.yaw)), 4)}
+    return {
+        "center": [round(float(v), 4) for v in center],
+        "size": [round(float(v), 4) for v in size],
+        "yaw_deg": round(float(np.degrees(f.yaw)), 4),
+    }
 
 
 def asset_doc(asset: Asset) -> dict:
@@ -47,5 +52,7 @@ def object_doc(obj: PlacedObject) -> dict:
 
 
 def composed_doc(background: Asset, holes: Sequence[dict], placements: Sequence[Placement]) -> dict:
-    return {"background": {**asset_doc(background), "holes": list(holes)}, "objects": [object_doc(p.obj) for p in placements]}
-
+    return {
+        "background": {**asset_doc(background), "holes": list(holes)},
+        "objects": [object_doc(p.obj) for p in placements],
+    }

@@ -3,6 +3,7 @@
 Pixel convention: top-left image corner at (0, 0), pixel (i, j) centred at
 (i + 0.5, j + 0.5). Camera axes OpenCV; poses camera-to-world float32 [C,4,4].
 """
+
 from nerfgen.cameras.conventions import check_poses, opencv_to_opengl, opengl_to_opencv
 from nerfgen.cameras.distortion import distort, undistort
 from nerfgen.cameras.look_at import look_at
@@ -33,4 +34,5 @@ __all__ = [
     "project",
     "range_to_depth_z",
     "undistort",
+    "unproject",
 ]

@@ -5,6 +5,7 @@ use OpenGL axes (x right, y up, z backward): the two differ by flipping the came
 y and z axes, i.e. negating columns 1 and 2 of the rotation of a camera-to-world pose.
 Negation is exact, so converting there and back reproduces the input bit for bit.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,6 +58,4 @@ def check_poses(c2w: Tensor, path: str | Path | None) -> None:
         err = (R.T @ R - torch.eye(3, dtype=R.dtype)).abs().max().item()
         det = torch.linalg.det(R).item()
         if err > 1e-3 or abs(det - 1.0) > 1e-3:
-            raise NerfgenError(
-                path, f"{where} rotation is not rigid (max |R^T R - I| = {err:.3g}, det = {det:.4g})"
-            )
+            raise NerfgenError(path, f"{where} rotation is not rigid (max |R^T R - I| = {err:.3g}, det = {det:.4g})")

@@ -13,6 +13,7 @@ Models and coefficient order (`coeffs` [N,K]):
 `undistort` inverts `distort` with Newton's method in float64 (residual < 1e-9 on
 realistic coefficients); results come back in the input dtype.
 """
+
 from __future__ import annotations
 
 import torch
@@ -149,4 +150,3 @@ def _fisheye_theta(theta_d: Tensor, c: Tensor) -> Tensor:
 def _undistort_fisheye(xd: Tensor, c: Tensor) -> Tensor:
     theta_d = xd.norm(dim=-1)
     return xd / _fisheye_scale(_fisheye_theta(theta_d, c), c)[:, None]
-

@@ -1,4 +1,5 @@
 """Look-at poses: OpenCV camera-to-world matrices from eye and target points."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -7,6 +7,7 @@ cx = W / 2, cy = H / 2.
 
 Camera axes are OpenCV (x right, y down, z forward); `c2w` maps camera to world.
 """
+
 from __future__ import annotations
 
 import math

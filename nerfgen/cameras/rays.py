@@ -8,6 +8,7 @@ Depth kinds: `depth_z` is the distance along the optical axis (camera z), `range
 distance along the ray. For a unit ray direction whose camera-frame z component is
 `z_cam`, range = depth_z / z_cam.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Rigid transforms: rotations from roll/pitch/yaw and 4x4 matrices applied to points."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ Each subcommand lives in its own module as a function taking one config dataclas
 thin shell over the public Python API. Modules import heavy dependencies inside the
 function so `nerfgen --help` stays quick.
 """
+
 from __future__ import annotations
 
 import importlib

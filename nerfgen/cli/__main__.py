@@ -1,4 +1,5 @@
 """`python -m nerfgen.cli`: the same as the `nerfgen` command."""
+
 from nerfgen.cli import main
 
 main()

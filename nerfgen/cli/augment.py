@@ -1,4 +1,5 @@
 """`nerfgen augment`: insert objects into a reconstructed street, render a labelled drive."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -47,7 +48,10 @@ def augment(command: tyro.conf.OmitArgPrefixes[AugmentCommand]) -> None:
     )
     for p in result.placements:
         x, y, z = p.obj.pose.translation
-        print(f"{p.obj.class_name}_{p.obj.instance_id}: ({x:.2f}, {y:.2f}, {z:.3f}) yaw {p.obj.pose.rotation_deg[2]:.1f} deg")
+        print(
+            f"{p.obj.class_name}_{p.obj.instance_id}: ({x:.2f}, {y:.2f}, {z:.3f})"
+            f" yaw {p.obj.pose.rotation_deg[2]:.1f} deg"
+        )
     print(f"wrote {command.config.frames} frames with {len(result.placements)} objects to {result.out}")
 
 

@@ -1,4 +1,5 @@
 """`nerfgen capture`: render a bundled procedural scene into a labelled nerfstudio dataset."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,16 +37,22 @@ class CaptureConfig:
 def capture(config: tyro.conf.OmitArgPrefixes[CaptureConfig]) -> None:
     """Capture a bundled scene with exact ground truth into a nerfstudio dataset."""
     from nerfgen.errors import require_at_least, require_at_least_one
+    from nerfgen.memory import check_render_fits
     from nerfgen.procedural import capture as capture_scene
     from nerfgen.procedural.capture import RENDER_THREADS, VIEWS_PER_BATCH
-    from nerfgen.memory import check_render_fits
 
     require_at_least_one(config, ("views", "width", "height", "supersample"))
     require_at_least(config, ("seed",), 0)
     in_flight = min(config.views, RENDER_THREADS * VIEWS_PER_BATCH)
     check_render_fits("--views", config.views, config.width, config.height, config.supersample, in_flight)
     out = capture_scene(
-        config.scene, config.out, config.views, config.width, config.height, config.seed,
-        supersample=config.supersample, overwrite=config.overwrite,
+        config.scene,
+        config.out,
+        config.views,
+        config.width,
+        config.height,
+        config.seed,
+        supersample=config.supersample,
+        overwrite=config.overwrite,
     )
     print(f"wrote {config.views} views of {config.scene} to {out}")

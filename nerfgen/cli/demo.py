@@ -12,6 +12,7 @@ It prints one table row per stage (result, seconds, where the files are) and wri
 same as OUT/summary.json. The same seed gives byte-identical datasets and fields
 (timings aside) unless --train-seconds cuts training short.
 """
+
 from __future__ import annotations
 
 import time
@@ -118,7 +119,17 @@ def _check(config: DemoConfig) -> None:
     from nerfgen.errors import NerfgenError
     from nerfgen.output_dir import check_output
 
-    minimum = {"views": 2, "width": 1, "height": 1, "train_steps": 1, "street_train_steps": 1, "cars": 1, "frames": 1, "frame_width": 1, "frame_height": 1}
+    minimum = {
+        "views": 2,
+        "width": 1,
+        "height": 1,
+        "train_steps": 1,
+        "street_train_steps": 1,
+        "cars": 1,
+        "frames": 1,
+        "frame_width": 1,
+        "frame_height": 1,
+    }
     for name, least in minimum.items():
         if getattr(config, name) < least:
             raise NerfgenError(None, f"--{name.replace('_', '-')} must be >= {least}, got {getattr(config, name)}")
@@ -132,8 +143,19 @@ def _capture(config: DemoConfig, name: str, stages: list[StageResult]) -> Path:
 
     t0 = time.perf_counter()
     scene = load_scene(SCENES_DIR / f"{name}.yaml")
-    out = capture(scene, config.out / "captures" / name, config.views, config.width, config.height, config.seed, overwrite=config.overwrite)
-    result = f"{config.views} views {config.width}x{config.height}, {len(scene.instances)} instances, exact depth/normals/ids"
+    out = capture(
+        scene,
+        config.out / "captures" / name,
+        config.views,
+        config.width,
+        config.height,
+        config.seed,
+        overwrite=config.overwrite,
+    )
+    result = (
+        f"{config.views} views {config.width}x{config.height}, {len(scene.instances)} instances, "
+        "exact depth/normals/ids"
+    )
     metrics = {"views": config.views, "instances": len(scene.instances)}
     stages.append(StageResult(f"capture {name}", result, time.perf_counter() - t0, str(out), metrics))
     return out
@@ -148,8 +170,14 @@ def _train(config: DemoConfig, name: str, data: Path, stages: list[StageResult])
     t0 = time.perf_counter()
     steps = config.street_train_steps if name == "street" else config.train_steps
     budget = TrainConfig(max_steps=steps, seconds=config.train_seconds, seed=config.seed)
-    trained = train_field(data, run, overwrite=config.overwrite, **preset("street" if name == "street" else "object", train=budget))
-    stages.append(StageResult(f"train {name}", f"{trained.step} steps", time.perf_counter() - t0, str(run), {"steps": trained.step}))
+    trained = train_field(
+        data, run, overwrite=config.overwrite, **preset("street" if name == "street" else "object", train=budget)
+    )
+    stages.append(
+        StageResult(
+            f"train {name}", f"{trained.step} steps", time.perf_counter() - t0, str(run), {"steps": trained.step}
+        )
+    )
 
     t0 = time.perf_counter()
     dataset = load_dataset(data, background=trained.config.train.eval_background)
@@ -158,7 +186,8 @@ def _train(config: DemoConfig, name: str, data: Path, stages: list[StageResult])
     metrics = {k: scores[k] for k in keys if k in scores}
     result = (
         f"PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.3f}, depth AbsRel {scores['depth_abs_rel']:.3f}, "
-        f"normal median: surface {scores['surface_normal_median_deg']:.1f} deg, field {scores['normal_median_deg']:.1f} deg "
+        f"normal median: surface {scores['surface_normal_median_deg']:.1f} deg, "
+        f"field {scores['normal_median_deg']:.1f} deg "
         f"({scores['n_views']} held-out views vs exact)"
     )
     stages.append(StageResult(f"score {name} field", result, time.perf_counter() - t0, str(run / "eval.json"), metrics))
@@ -172,26 +201,55 @@ def _augment(config: DemoConfig, runs: dict[str, Path], stages: list[StageResult
     street = SCENES_DIR / "street.yaml"
     parked = tuple(b.instance_id for b in load_scene(street).instances if b.class_name == "car")
     augment_config = AugmentConfig(
-        frames=config.frames, width=config.frame_width, height=config.frame_height, seed=config.seed,
-        format="kitti,coco", remove=parked, place_on_gt=config.place_on == "exact", correspondences=True, lidar=config.lidar,
+        frames=config.frames,
+        width=config.frame_width,
+        height=config.frame_height,
+        seed=config.seed,
+        format="kitti,coco",
+        remove=parked,
+        place_on_gt=config.place_on == "exact",
+        correspondences=True,
+        lidar=config.lidar,
         lidar_azimuth_deg=config.lidar_azimuth_deg,
-        placement=PlacementConfig(n_objects=config.cars, min_box_height_px=config.frame_height * VISIBLE_HEIGHT_FRACTION),
-    )  # fmt: skip
+        placement=PlacementConfig(
+            n_objects=config.cars, min_box_height_px=config.frame_height * VISIBLE_HEIGHT_FRACTION
+        ),
+    )
     out = config.out / "dataset"
     gt = {"background": street, "car": SCENES_DIR / "car.yaml"}
-    result = augment(runs["street"], {"car": runs["car"]}, out, augment_config, gt, command=("nerfgen", "demo"), overwrite=config.overwrite)
+    result = augment(
+        runs["street"],
+        {"car": runs["car"]},
+        out,
+        augment_config,
+        gt,
+        command=("nerfgen", "demo"),
+        overwrite=config.overwrite,
+    )
     seconds = result.seconds
     ground_error = max(abs(e) for e in result.ground_error_gt)
-    stages.append(StageResult(
-        f"place {len(result.placements)} cars",
-        f"on the {config.place_on} street's road ({len(parked)} parked cars cut out); "
-        f"ground height vs exact: max {ground_error * 100:.1f} cm",
-        seconds["load"] + seconds["place"], str(out / "placement.json"),
-        {"cars": len(result.placements), "ground_error_max_m": ground_error},
-    ))  # fmt: skip
+    stages.append(
+        StageResult(
+            f"place {len(result.placements)} cars",
+            f"on the {config.place_on} street's road ({len(parked)} parked cars cut out); "
+            f"ground height vs exact: max {ground_error * 100:.1f} cm",
+            seconds["load"] + seconds["place"],
+            str(out / "placement.json"),
+            {"cars": len(result.placements), "ground_error_max_m": ground_error},
+        )
+    )
     stages.append(_render_row(config, out / "raw", seconds["render"]))
-    stages.append(StageResult("export KITTI + COCO", "labels, calib, velodyne; instances with RLE masks", seconds["export"], f"{out / 'kitti'}, {out / 'coco'}"))
-    stages.append(StageResult("preview", "RGB with 2D/3D boxes | depth | normals", seconds["preview"], str(out / "preview.png")))
+    stages.append(
+        StageResult(
+            "export KITTI + COCO",
+            "labels, calib, velodyne; instances with RLE masks",
+            seconds["export"],
+            f"{out / 'kitti'}, {out / 'coco'}",
+        )
+    )
+    stages.append(
+        StageResult("preview", "RGB with 2D/3D boxes | depth | normals", seconds["preview"], str(out / "preview.png"))
+    )
     return out
 
 
@@ -199,11 +257,16 @@ def _render_row(config: DemoConfig, raw: Path, seconds: float) -> StageResult:
     from nerfgen.writers.raw import read_raw_lidar, read_raw_lidar_spec
 
     spec = read_raw_lidar_spec(raw)
-    result = f"{config.frames} frames {config.frame_width}x{config.frame_height}: RGB, depth, normals, masks, boxes, correspondences"
+    result = (
+        f"{config.frames} frames {config.frame_width}x{config.frame_height}: "
+        "RGB, depth, normals, masks, boxes, correspondences"
+    )
     metrics = {"frames": config.frames}
     if spec is not None:
         points = sum(len(read_raw_lidar(raw, i).points_sensor) for i in range(config.frames))
-        result += f"; {spec.name} every {spec.azimuth_resolution_deg:g} deg: {points / config.frames:.0f} points per sweep"
+        result += (
+            f"; {spec.name} every {spec.azimuth_resolution_deg:g} deg: {points / config.frames:.0f} points per sweep"
+        )
         metrics["lidar_points"] = points
     return StageResult("render drive + LiDAR", result, seconds, str(raw), metrics)
 
@@ -216,31 +279,55 @@ def _compare(dataset_dir: Path) -> list[StageResult]:
     seconds = time.perf_counter() - t0
     m = errors.summary()
     return [
-        StageResult("exact twin", "the same frames and sweeps ray cast on the ground-truth scenes", seconds, str(dataset_dir / "scene.yaml")),
+        StageResult(
+            "exact twin",
+            "the same frames and sweeps ray cast on the ground-truth scenes",
+            seconds,
+            str(dataset_dir / "scene.yaml"),
+        ),
         StageResult(
             "  depth, normals",
             f"depth AbsRel {_num(m['depth_abs_rel'], '.3f')}, normal median {_num(m['normal_median_deg'], '.1f')} deg",
-            None, "", _subset(m, "depth_abs_rel", "normal_median_deg"),
+            None,
+            "",
+            _subset(m, "depth_abs_rel", "normal_median_deg"),
         ),
         StageResult(
             "  masks, boxes",
-            f"mask IoU mean {_num(m['mask_iou_mean'], '.3f')} (min {_num(m['mask_iou_min'], '.3f')}, {len(errors.mask_iou)} "
-            f"instance views), 2D box IoU {_num(m['box_iou_mean'], '.3f')}, 3D boxes/poses exact: {'yes' if m['poses_exact'] == 1.0 else 'NO'}",
-            None, "", _subset(m, "mask_iou_mean", "mask_iou_min", "box_iou_mean", "poses_exact", "occlusion_error_max", "truncation_error_max"),
+            f"mask IoU mean {_num(m['mask_iou_mean'], '.3f')} (min {_num(m['mask_iou_min'], '.3f')}, "
+            f"{len(errors.mask_iou)} instance views), 2D box IoU {_num(m['box_iou_mean'], '.3f')}, "
+            f"3D boxes/poses exact: {'yes' if m['poses_exact'] == 1.0 else 'NO'}",
+            None,
+            "",
+            _subset(
+                m,
+                "mask_iou_mean",
+                "mask_iou_min",
+                "box_iou_mean",
+                "poses_exact",
+                "occlusion_error_max",
+                "truncation_error_max",
+            ),
         ),
         StageResult(
             "  correspondences",
-            f"EPE median {_num(m['correspondence_epe_median_px'], '.2f')} px, PCK@3px {_num(m['correspondence_pck_3px'], '.3f')}, "
+            f"EPE median {_num(m['correspondence_epe_median_px'], '.2f')} px, "
+            f"PCK@3px {_num(m['correspondence_pck_3px'], '.3f')}, "
             f"visibility accuracy {_num(m['visibility_accuracy'], '.3f')}",
-            None, "", _subset(m, "correspondence_epe_median_px", "correspondence_pck_3px", "visibility_accuracy"),
+            None,
+            "",
+            _subset(m, "correspondence_epe_median_px", "correspondence_pck_3px", "visibility_accuracy"),
         ),
         StageResult(
             "  LiDAR",
-            f"range error median {_num(m['lidar_range_error_median_m'], '.3f')} m ({_num(m['lidar_range_rel_median'], '.1%')}), "
+            f"range error median {_num(m['lidar_range_error_median_m'], '.3f')} m "
+            f"({_num(m['lidar_range_rel_median'], '.1%')}), "
             f"drop agreement {_num(m['lidar_drop_agreement'], '.3f')}",
-            None, "", _subset(m, "lidar_range_error_median_m", "lidar_range_rel_median", "lidar_drop_agreement"),
+            None,
+            "",
+            _subset(m, "lidar_range_error_median_m", "lidar_range_rel_median", "lidar_drop_agreement"),
         ),
-    ]  # fmt: skip
+    ]
 
 
 def _subset(metrics: dict, *keys: str) -> dict:

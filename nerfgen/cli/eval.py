@@ -1,4 +1,5 @@
 """`nerfgen eval RUN`: metrics of a trained field on a dataset split, and side-by-side images."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,4 +51,11 @@ def run_eval(cmd: tyro.conf.OmitArgPrefixes[EvalCommand]) -> None:
         f"{cmd.split} ({summary['n_views']} views of {width}x{height}, step {summary['step']}): "
         + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
     )
+    if "lidar" in summary:
+        lidar = summary["lidar"]
+        print(
+            f"lidar ({lidar['scans']} held-out scans, {lidar['returns']} returns): median range error "
+            f"{lidar['range_median_abs_error_m']:.3f} m ({lidar['range_median_rel_error_pct']:.2f} %), "
+            f"within 10 cm {lidar['within_10cm']:.3f}, drop agreement {lidar['drop_agreement']:.3f}"
+        )
     print(f"wrote {cmd.run / 'eval.json'} and {cmd.run / 'eval'}/")

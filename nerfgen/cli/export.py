@@ -1,4 +1,5 @@
 """`nerfgen export`: turn a raw dataset (`nerfgen render`) into KITTI, COCO, BOP and nerfstudio datasets."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ def export(config: tyro.conf.OmitArgPrefixes[ExportConfig]) -> None:
     from nerfgen.errors import NerfgenError
 
     if not 0 < config.bop_depth_scale < 1e6:  # NaN and inf fail too
-        raise NerfgenError(None, f"--bop-depth-scale must be a positive number of millimetres, got {config.bop_depth_scale}")
+        raise NerfgenError(
+            None, f"--bop-depth-scale must be a positive number of millimetres, got {config.bop_depth_scale}"
+        )
     out = export_dataset(config.raw, config.out, config.format, config.resume, config.bop_depth_scale, config.overwrite)
     print(f"wrote {config.format} of {config.raw} to {out}")

@@ -1,8 +1,10 @@
 """`nerfgen localize RUN IMAGE --init POSE`: camera pose of an image in a trained field (iNeRF)."""
+
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +44,14 @@ def run_localize(cmd: tyro.conf.OmitArgPrefixes[LocalizeCommand]) -> None:
     from nerfgen.errors import NerfgenError
     from nerfgen.output_dir import check_output_file
     from nerfgen.pose import localize
-    from nerfgen.pose.inputs import dataset_cameras, frame_camera, parse_intrinsics, query_camera, read_pose, read_query_image
+    from nerfgen.pose.inputs import (
+        dataset_cameras,
+        frame_camera,
+        parse_intrinsics,
+        query_camera,
+        read_pose,
+        read_query_image,
+    )
     from nerfgen.train import load_trained
 
     if cmd.out is not None:
@@ -76,4 +85,6 @@ def run_localize(cmd: tyro.conf.OmitArgPrefixes[LocalizeCommand]) -> None:
         print(text, end="")
         return
     atomic_write_bytes(cmd.out, text.encode())
-    print(f"pose after {result.iterations} iterations ({result.seconds:.1f} s, loss {result.final_loss:.5f}) -> {cmd.out}")
+    print(
+        f"pose after {result.iterations} iterations ({result.seconds:.1f} s, loss {result.final_loss:.5f}) -> {cmd.out}"
+    )

@@ -12,6 +12,7 @@ that fails leaves nothing, unless it ran with --resume: then the same command wi
 an uninterrupted render (nerfgen.writers.raw; the formats resume as `nerfgen export
 --resume` does).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -89,10 +90,24 @@ def render(config: tyro.conf.OmitArgPrefixes[RenderConfig]) -> None:
     require_at_least(config, ("seed",), 0)
     outputs = [o.strip() for o in config.outputs.split(",") if o.strip()]
     out = render_dataset(
-        config.scene, config.out, config.trajectory, config.frames, config.width, config.height, outputs,
-        config.seed, config.exact, config.supersample, config.lidar, config.lidar_mount, config.lidar_azimuth_deg,
-        config.format, config.resume, config.overwrite, _command(config),
-    )  # fmt: skip
+        config.scene,
+        config.out,
+        config.trajectory,
+        config.frames,
+        config.width,
+        config.height,
+        outputs,
+        config.seed,
+        config.exact,
+        config.supersample,
+        config.lidar,
+        config.lidar_mount,
+        config.lidar_azimuth_deg,
+        config.format,
+        config.resume,
+        config.overwrite,
+        _command(config),
+    )
     print(f"wrote {config.frames} frames of {config.scene} to {out}")
 
 

@@ -6,6 +6,7 @@ endpoints (/alive, /get_actors, /update_actors, /render_image, /start_time), so 
 NeuroNCAP-style client works unchanged, and nerfgen's (/cameras, /render_labels,
 /render_batch, /render_lidar). Python clients: nerfgen.client.SensorClient.
 """
+
 from __future__ import annotations
 
 import tyro

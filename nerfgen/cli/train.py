@@ -1,7 +1,9 @@
 """`nerfgen train DATA --out RUN`: fit an Instant-NGP-style field to a dataset."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Annotated
 
@@ -18,14 +20,16 @@ class TrainCommand:
     """Train a radiance field (hash grid + tiny MLPs) on a dataset; checkpoints go to --out."""
 
     data: tyro.conf.Positional[Path]
-    """Dataset: a directory or transforms*.json that nerfgen reads (nerfstudio, Blender, COLMAP, LLFF, KITTI odometry or raw, `nerfgen capture` output)."""
+    """Dataset: a directory or transforms*.json that nerfgen reads (nerfstudio, Blender, COLMAP, LLFF,
+    KITTI odometry or raw, `nerfgen capture` output)."""
     out: Path
     """Run directory: config.json and checkpoints/ are written here; it must be new or empty
     unless --resume continues the run in it or --overwrite replaces that run."""
     downscale: int = 1
     """Train on images downsampled by this integer factor."""
     frames: str | None = None
-    """KITTI: the frame numbers to read, START:END[:STEP] like a Python slice (END excluded; "100:" is 100 on) or one number; default all."""
+    """KITTI: the frame numbers to read, START:END[:STEP] like a Python slice (END excluded; "100:" is 100 on)
+    or one number; default all."""
     cameras: str | None = None
     """KITTI: the cameras to read, e.g. "2,3"; default the colour cameras 2 and 3 that the data has (else 0 and 1)."""
     resume: bool = False
@@ -52,8 +56,14 @@ def run_train(cmd: tyro.conf.OmitArgPrefixes[TrainCommand]) -> None:
 
     configs = preset(cmd.preset, train=cmd.train, field=cmd.field, render=cmd.render)
     trained = train_field(
-        cmd.data, cmd.out, downscale=cmd.downscale, grid=cmd.grid, aabb=cmd.aabb, resume=cmd.resume,
-        overwrite=cmd.overwrite, **configs,
+        cmd.data,
+        cmd.out,
+        downscale=cmd.downscale,
+        grid=cmd.grid,
+        aabb=cmd.aabb,
+        resume=cmd.resume,
+        overwrite=cmd.overwrite,
+        **configs,
         data_options={"frames": cmd.frames, "cameras": cmd.cameras},
     )
     print(f"trained {trained.step} steps -> {trained.checkpoint}")

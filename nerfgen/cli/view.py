@@ -1,4 +1,5 @@
 """`nerfgen view RUN --orbit N --out DIR`: an orbit of a trained field as PNGs and a GIF."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

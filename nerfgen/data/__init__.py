@@ -1,5 +1,6 @@
 """Datasets of posed images: nerfstudio/Blender transforms.json, COLMAP, LLFF, KITTI
 odometry and KITTI raw in; transforms.json out."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,7 +14,6 @@ from nerfgen.data.lidar import LidarScans
 from nerfgen.data.llff import POSES_BOUNDS, load_llff
 from nerfgen.data.nerfstudio import load_transforms, read_transforms, write_transforms
 from nerfgen.errors import NerfgenError
-
 
 # The format-specific options of load_dataset each format takes.
 _OPTIONS = {

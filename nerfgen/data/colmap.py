@@ -7,6 +7,7 @@ SIMPLE_RADIAL and RADIAL (as "opencv" with k1[, k2]), OPENCV, OPENCV_FISHEYE.
 Only registered images are loaded, sorted by name; all of them form the "train" split
 (use `holdout_split` for an evaluation split).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -101,14 +102,27 @@ def read_colmap(path: str | Path, images_dir: str | Path | None = None) -> Frame
         image_path = images_dir / im.name
         if not image_path.is_file():
             raise NerfgenError(image_path, f"image {im.name} of the COLMAP model not found")
-        cams.append(dict(
-            c2w=c2w, fx=fx, fy=fy, cx=cx, cy=cy, width=camera.width, height=camera.height,
-            distortion=distortion, dist_coeffs=coeffs,
-        ))  # fmt: skip
+        cams.append(
+            dict(
+                c2w=c2w,
+                fx=fx,
+                fy=fy,
+                cx=cx,
+                cy=cy,
+                width=camera.width,
+                height=camera.height,
+                distortion=distortion,
+                dist_coeffs=coeffs,
+            )
+        )
         frames.append(FrameFiles(image=image_path, source=model_dir))
 
     return FrameIndex(
-        root=model_dir, cameras=merge_cameras(cams, model_dir), frames=frames, splits={"train": torch.arange(len(frames))}, metadata={}
+        root=model_dir,
+        cameras=merge_cameras(cams, model_dir),
+        frames=frames,
+        splits={"train": torch.arange(len(frames))},
+        metadata={},
     )
 
 

@@ -1,4 +1,5 @@
 """`Dataset`: posed images with optional alpha, depth and masks, and named splits."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace

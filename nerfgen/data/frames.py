@@ -10,6 +10,7 @@ each K x K block (area averaging), so the downscaled cameras are exactly
 - depth_z: mean of the valid (> 0) pixels of the block, 0 where none is valid;
 - masks: True only where every pixel of the block is True (mixed blocks are excluded).
 """
+
 from __future__ import annotations
 
 import os
@@ -191,9 +192,7 @@ def downsample_mask(mask: np.ndarray, k: int) -> np.ndarray:
 def _check_size(path: Path, arr: np.ndarray, width: int, height: int, what: str, source: Path | None) -> None:
     if arr.shape[:2] != (height, width):
         where = f" (intrinsics from {source})" if source is not None else ""
-        raise NerfgenError(
-            path, f"{what} is {arr.shape[1]}x{arr.shape[0]} but the camera says {width}x{height}{where}"
-        )
+        raise NerfgenError(path, f"{what} is {arr.shape[1]}x{arr.shape[0]} but the camera says {width}x{height}{where}")
 
 
 def load_frames(index: FrameIndex, downscale: int = 1, background=(1.0, 1.0, 1.0)) -> Dataset:

@@ -17,6 +17,7 @@
 - LiDAR: each selected frame's scan becomes `Dataset.lidar` and, projected into the
   frame's images, `depths_z` (nearest return per pixel, 0 = none; see nerfgen.data.lidar).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -80,9 +81,16 @@ def camera_dict(K: np.ndarray, c2w: np.ndarray, image: Path) -> dict:
     """`Cameras.create` keywords of a rectified (distortion-free) KITTI camera."""
     width, height = image_size(image)
     return dict(
-        c2w=torch.from_numpy(c2w).float(), fx=K[0, 0], fy=K[1, 1], cx=K[0, 2] + PIXEL_SHIFT, cy=K[1, 2] + PIXEL_SHIFT,
-        width=width, height=height, distortion="none", dist_coeffs=[],
-    )  # fmt: skip
+        c2w=torch.from_numpy(c2w).float(),
+        fx=K[0, 0],
+        fy=K[1, 1],
+        cx=K[0, 2] + PIXEL_SHIFT,
+        cy=K[1, 2] + PIXEL_SHIFT,
+        width=width,
+        height=height,
+        distortion="none",
+        dist_coeffs=[],
+    )
 
 
 def numbered_files(folder: Path, suffix: str) -> dict[int, Path]:
@@ -158,7 +166,10 @@ def kitti_dataset(
         cameras=merge_cameras(cams, root),
         frames=[FrameFiles(image=p, source=root) for p in images],
         splits=frame_holdout(len(frame_ids), len(camera_ids), holdout_every),
-        metadata={"frame_ids": image_frames, "camera_ids": torch.tensor(camera_ids * len(frame_ids), dtype=torch.int64)},
+        metadata={
+            "frame_ids": image_frames,
+            "camera_ids": torch.tensor(camera_ids * len(frame_ids), dtype=torch.int64),
+        },
     )
     dataset = load_frames(index, downscale, background)
     if not scans:

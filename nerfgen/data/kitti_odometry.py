@@ -12,6 +12,7 @@ vertical up to the car's pitch and roll at frame 0 (about a degree). A camera's
 camera-to-world is WORLD_FROM_CAM0 @ pose @ [I | -t_i]; the LiDAR's is
 WORLD_FROM_CAM0 @ pose @ Tr. Frames, cameras, splits, LiDAR: nerfgen.data.kitti.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -102,14 +103,18 @@ def load_kitti_odometry(
         raise NerfgenError(poses_file, f"has {len(poses)} poses but {seq_dir.name} has images of frame {frame_ids[-1]}")
     calib_file = seq_dir / "calib.txt"
     calib = read_calib(calib_file)
-    rect = {c: rectified_camera(calib_matrix(calib, f"P{c}", (3, 4), calib_file), f"P{c}", calib_file) for c in camera_ids}
+    rect = {
+        c: rectified_camera(calib_matrix(calib, f"P{c}", (3, 4), calib_file), f"P{c}", calib_file) for c in camera_ids
+    }
 
     cams, images = [], []
     for frame in frame_ids:
         for c in camera_ids:
             image = available[c].get(frame)
             if image is None:
-                raise NerfgenError(seq_dir / f"image_{c}" / f"{frame:06d}.png", f"image of camera {c} at frame {frame} not found")
+                raise NerfgenError(
+                    seq_dir / f"image_{c}" / f"{frame:06d}.png", f"image of camera {c} at frame {frame} not found"
+                )
             K, cam_from_cam0 = rect[c]
             cams.append(camera_dict(K, WORLD_FROM_CAM0 @ poses[frame] @ np.linalg.inv(cam_from_cam0), image))
             images.append(image)

@@ -21,6 +21,7 @@ P_rect_0i (nerfgen.data.kitti), so camera-to-world = world_from_imu inv(R_rect_0
 Tr_imu_to_velo) [I | -t_i]; the LiDAR's is world_from_imu inv(Tr_imu_to_velo).
 Frames, cameras, splits, LiDAR: nerfgen.data.kitti.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -113,7 +114,10 @@ def load_kitti_raw(
     rect0_from_cam0 = rigid(calib_matrix(calib, "R_rect_00", (3, 3), cam_to_cam), np.zeros(3))
     velo_from_imu = read_rigid(drive.parent / "calib_imu_to_velo.txt")
     rect0_from_imu = rect0_from_cam0 @ read_rigid(drive.parent / "calib_velo_to_cam.txt") @ velo_from_imu
-    rect = {c: rectified_camera(calib_matrix(calib, f"P_rect_0{c}", (3, 4), cam_to_cam), f"P_rect_0{c}", cam_to_cam) for c in camera_ids}
+    rect = {
+        c: rectified_camera(calib_matrix(calib, f"P_rect_0{c}", (3, 4), cam_to_cam), f"P_rect_0{c}", cam_to_cam)
+        for c in camera_ids
+    }
 
     oxts = numbered_files(drive / "oxts" / "data", ".txt")
     if not oxts:
@@ -133,7 +137,10 @@ def load_kitti_raw(
         for c in camera_ids:
             image = available[c].get(frame)
             if image is None:
-                raise NerfgenError(drive / f"image_0{c}" / "data" / f"{frame:010d}.png", f"image of camera {c} at frame {frame} not found")
+                raise NerfgenError(
+                    drive / f"image_0{c}" / "data" / f"{frame:010d}.png",
+                    f"image of camera {c} at frame {frame} not found",
+                )
             K, cam_from_rect0 = rect[c]
             c2w = world_from_imu[frame] @ np.linalg.inv(cam_from_rect0 @ rect0_from_imu)
             cams.append(camera_dict(K, c2w, image))

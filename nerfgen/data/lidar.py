@@ -4,6 +4,7 @@ sparse `depth_z` maps they give each camera image.
 Every return is kept as a ray from its scan's sensor origin (a world direction and the
 range along it), so a range loss needs nothing else; all scans share one packed table.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,7 +61,9 @@ def read_velodyne_bin(path: Path) -> np.ndarray:  # -> [N,4] float32 x, y, z, re
     point_bytes = 4 * VELODYNE_FIELDS
     if len(raw) % point_bytes:
         raise NerfgenError(
-            path, f"truncated velodyne scan: {len(raw)} bytes is not a whole number of {point_bytes}-byte points (float32 x y z reflectance)"
+            path,
+            f"truncated velodyne scan: {len(raw)} bytes is not a whole number of {point_bytes}-byte points "
+            "(float32 x y z reflectance)",
         )
     return np.frombuffer(raw, dtype="<f4").reshape(-1, VELODYNE_FIELDS)
 

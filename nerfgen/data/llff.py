@@ -19,6 +19,7 @@ focal length in pixels. Row i belongs to the i-th image of a folder in name orde
   images actually read, fx = f w / W and fy = f h / H.
 - Splits: every `holdout_every`-th image (0, k, 2k, ...) is "test", the rest "train".
 """
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,15 @@ def read_poses_bounds(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         table = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise NerfgenError(path, f"cannot read poses_bounds array ({e})") from None
-    if table.ndim != 2 or table.shape[0] == 0 or table.shape[1] != ROW_SIZE or not np.issubdtype(table.dtype, np.number):
-        raise NerfgenError(path, f"expected a numeric N x {ROW_SIZE} array, got {table.dtype} of shape {list(table.shape)}")
+    if (
+        table.ndim != 2
+        or table.shape[0] == 0
+        or table.shape[1] != ROW_SIZE
+        or not np.issubdtype(table.dtype, np.number)
+    ):
+        raise NerfgenError(
+            path, f"expected a numeric N x {ROW_SIZE} array, got {table.dtype} of shape {list(table.shape)}"
+        )
     table = table.astype(np.float64)
     bad = ~np.isfinite(table).all(axis=1)
     if bad.any():
@@ -54,7 +62,11 @@ def read_poses_bounds(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     hwf, bounds = matrices[:, :, 4], table[:, 15:]
     for i in range(len(table)):
         if (hwf[i] <= 0).any() or not 0 < bounds[i, 0] <= bounds[i, 1]:
-            raise NerfgenError(path, f"row {i}: need positive h, w, f and 0 < near <= far, got hwf {hwf[i].tolist()}, bounds {bounds[i].tolist()}")
+            raise NerfgenError(
+                path,
+                f"row {i}: need positive h, w, f and 0 < near <= far, "
+                f"got hwf {hwf[i].tolist()}, bounds {bounds[i].tolist()}",
+            )
     down, right, backwards = matrices[:, :, 0], matrices[:, :, 1], matrices[:, :, 2]
     c2w = np.tile(np.eye(4), (len(table), 1, 1))
     c2w[:, :3, :3] = np.stack([right, down, -backwards], axis=-1)
@@ -80,14 +92,18 @@ def up_to_z(c2w: np.ndarray) -> np.ndarray:  # [N,4,4] -> [4,4]
 def image_folders(root: Path) -> dict[Path, list[Path]]:
     """`images/` and `images_*/` folders holding images -> their image files in name order."""
     found = {}
-    for folder in sorted(p for p in root.glob("images*") if p.is_dir() and (p.name == "images" or p.name.startswith("images_"))):
+    for folder in sorted(
+        p for p in root.glob("images*") if p.is_dir() and (p.name == "images" or p.name.startswith("images_"))
+    ):
         files = sorted(p for p in folder.iterdir() if p.suffix in IMAGE_SUFFIXES)
         if files:
             found[folder] = files
     return found
 
 
-def choose_folder(root: Path, full_size: tuple[int, int], downscale: int) -> tuple[list[Path], tuple[int, int], tuple[int, int]]:
+def choose_folder(
+    root: Path, full_size: tuple[int, int], downscale: int
+) -> tuple[list[Path], tuple[int, int], tuple[int, int]]:
     """The images to read, their (width, height) and the size to read them at (module docstring)."""
     folders = image_folders(root)
     if not folders:
@@ -110,7 +126,10 @@ def read_resized(path: Path, folder_size: tuple[int, int], size: tuple[int, int]
     over `background`), box-filtered to `size` (w, h)."""
     rgb, alpha = read_rgba(path)
     if rgb.shape[1::-1] != folder_size:
-        raise NerfgenError(path, f"is {rgb.shape[1]}x{rgb.shape[0]}, unlike the folder's first image ({folder_size[0]}x{folder_size[1]})")
+        raise NerfgenError(
+            path,
+            f"is {rgb.shape[1]}x{rgb.shape[0]}, unlike the folder's first image ({folder_size[0]}x{folder_size[1]})",
+        )
     if alpha is not None:
         rgb = rgb * alpha[..., None] + background * (1.0 - alpha[..., None])
     if rgb.shape[1::-1] == size:
@@ -119,9 +138,7 @@ def read_resized(path: Path, folder_size: tuple[int, int], size: tuple[int, int]
     return np.stack(channels, axis=-1)
 
 
-def load_llff(
-    path: str | Path, downscale: int = 1, background=(1.0, 1.0, 1.0), holdout_every: int = 8
-) -> Dataset:
+def load_llff(path: str | Path, downscale: int = 1, background=(1.0, 1.0, 1.0), holdout_every: int = 8) -> Dataset:
     """Loads an LLFF capture (the folder holding poses_bounds.npy); see the module docstring."""
     root = Path(path)
     if not isinstance(downscale, int) or downscale < 1:
@@ -137,9 +154,14 @@ def load_llff(
     world = up_to_z(c2w)
     cameras = Cameras.create(
         torch.from_numpy(world @ c2w).float(),
-        fx=hwf[:, 2] * width / hwf[:, 1], fy=hwf[:, 2] * height / hwf[:, 0],
-        cx=width / 2, cy=height / 2, width=width, height=height, path=root / POSES_BOUNDS,
-    )  # fmt: skip
+        fx=hwf[:, 2] * width / hwf[:, 1],
+        fy=hwf[:, 2] * height / hwf[:, 0],
+        cx=width / 2,
+        cy=height / 2,
+        width=width,
+        height=height,
+        path=root / POSES_BOUNDS,
+    )
     return Dataset(
         root=root,
         cameras=cameras,

@@ -10,6 +10,7 @@ header, missing `cx`/`cy` default to the image centre W/2, H/2 (pixel-corner con
 Depth (`depth_file_path`, depth_z) is .npy or 16-bit PNG; `depth_unit_scale_factor`
 (metres per unit) applies to both when given, else .npy is metres and PNG millimetres.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,14 +36,34 @@ WRITE_CAMERA_MODELS = {"none": "PINHOLE", "opencv": "OPENCV", "fisheye": "OPENCV
 DISTORTION_KEYS = ("k1", "k2", "k3", "k4", "p1", "p2")
 # Top-level keys consumed by the reader; every other top-level key goes to `metadata`.
 CONSUMED_KEYS = {
-    "frames", "fl_x", "fl_y", "cx", "cy", "w", "h", "camera_angle_x", "camera_angle_y",
-    "camera_model", "depth_unit_scale_factor", *DISTORTION_KEYS, *SPLIT_KEYS.values(),
-}  # fmt: skip
+    "frames",
+    "fl_x",
+    "fl_y",
+    "cx",
+    "cy",
+    "w",
+    "h",
+    "camera_angle_x",
+    "camera_angle_y",
+    "camera_model",
+    "depth_unit_scale_factor",
+    *DISTORTION_KEYS,
+    *SPLIT_KEYS.values(),
+}
 # Keys a frame gives itself or takes from the top level (the frame's wins).
 CAMERA_KEYS = (
-    "fl_x", "fl_y", "cx", "cy", "w", "h", "camera_angle_x", "camera_angle_y", "camera_model",
-    "depth_unit_scale_factor", *DISTORTION_KEYS,
-)  # fmt: skip
+    "fl_x",
+    "fl_y",
+    "cx",
+    "cy",
+    "w",
+    "h",
+    "camera_angle_x",
+    "camera_angle_y",
+    "camera_model",
+    "depth_unit_scale_factor",
+    *DISTORTION_KEYS,
+)
 MAX_IMAGE_SIZE = 100_000  # pixels, either side
 # Per-frame keys written by write_transforms itself (extras may not override them).
 FRAME_KEYS = {"file_path", "transform_matrix", "fl_x", "fl_y", "cx", "cy", "w", "h", "camera_model", *DISTORTION_KEYS}
@@ -70,7 +91,7 @@ def read_transforms(path: str | Path) -> FrameIndex:
                 raise NerfgenError(path, "no transforms.json or transforms_{train,val,test}.json found")
     elif path.is_file():
         stem = path.stem
-        split = stem[len("transforms_"):] if stem.startswith("transforms_") else None
+        split = stem[len("transforms_") :] if stem.startswith("transforms_") else None
         files = [(split, path)]
     else:
         raise NerfgenError(path, "does not exist")
@@ -90,7 +111,9 @@ def read_transforms(path: str | Path) -> FrameIndex:
         frames += file_frames
         metadata.update({k: v for k, v in meta.items() if k not in CONSUMED_KEYS})
     first = files[0][1]
-    return FrameIndex(root=first.parent, cameras=merge_cameras(cams, first), frames=frames, splits=splits, metadata=metadata)
+    return FrameIndex(
+        root=first.parent, cameras=merge_cameras(cams, first), frames=frames, splits=splits, metadata=metadata
+    )
 
 
 def _parse_file(path: Path) -> tuple[list[dict], list[FrameFiles], dict]:
@@ -140,10 +163,18 @@ def _parse_frame(meta: dict, frame: dict, i: int, root: Path, path: Path) -> tup
 
     cam = dict(
         c2w=opengl_to_opencv(pose).float(),
-        fx=fx, fy=fy, cx=r.number("cx", w / 2), cy=r.number("cy", h / 2), width=w, height=h,
-        distortion=distortion, dist_coeffs=coeffs,
-    )  # fmt: skip
-    files = FrameFiles(image=image, source=path, depth_unit_scale=r.number("depth_unit_scale_factor", None, positive=True))
+        fx=fx,
+        fy=fy,
+        cx=r.number("cx", w / 2),
+        cy=r.number("cy", h / 2),
+        width=w,
+        height=h,
+        distortion=distortion,
+        dist_coeffs=coeffs,
+    )
+    files = FrameFiles(
+        image=image, source=path, depth_unit_scale=r.number("depth_unit_scale_factor", None, positive=True)
+    )
     for key, attr in (("mask_path", "mask"), ("depth_file_path", "depth")):
         if key in frame:
             file = root / str(frame[key])
@@ -234,12 +265,15 @@ def write_transforms(
         frame = {
             "file_path": str(image_files[i]),
             "transform_matrix": [[_f32(v) for v in row] for row in c2w_gl[i].tolist()],
-            "fl_x": _f32(cameras.fx[i]), "fl_y": _f32(cameras.fy[i]),
-            "cx": _f32(cameras.cx[i]), "cy": _f32(cameras.cy[i]),
-            "w": int(cameras.width[i]), "h": int(cameras.height[i]),
+            "fl_x": _f32(cameras.fx[i]),
+            "fl_y": _f32(cameras.fy[i]),
+            "cx": _f32(cameras.cx[i]),
+            "cy": _f32(cameras.cy[i]),
+            "w": int(cameras.width[i]),
+            "h": int(cameras.height[i]),
             "camera_model": WRITE_CAMERA_MODELS[cameras.distortion],
             **{name: _f32(v) for name, v in zip(coeff_names, cameras.dist_coeffs[i].tolist())},
-        }  # fmt: skip
+        }
         for key, value in (frame_extras[i] if frame_extras is not None else {}).items():
             if key in FRAME_KEYS:
                 raise NerfgenError(out, f"frame_extras[{i}] may not override {key!r}")

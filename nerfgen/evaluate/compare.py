@@ -20,6 +20,7 @@ frames; None where nothing was measured):
     lidar_range_error_median_m    median |range - exact| on beams both return (metres)
     lidar_range_rel_median        the same relative to the exact range
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -77,7 +78,10 @@ class LabelErrors:
         if both.any():
             depth, exact_depth = torch.from_numpy(maps.depth_z).double(), torch.from_numpy(exact_maps.depth_z).double()
             self.depth_abs_rel.append((depth_abs_rel(depth, exact_depth, both), int(both.sum())))
-            normals, exact_normals = torch.from_numpy(maps.normals_world).double(), torch.from_numpy(exact_maps.normals_world).double()
+            normals, exact_normals = (
+                torch.from_numpy(maps.normals_world).double(),
+                torch.from_numpy(exact_maps.normals_world).double(),
+            )
             self.normal_deg.append(normal_angle_deg(normals, exact_normals, both).numpy())
         rendered = {i.instance_id: i for i in labels.instances}
         for exact in exact_labels.instances:
@@ -89,7 +93,9 @@ class LabelErrors:
                 self.occlusion_error.append(abs(label.occlusion - exact.occlusion))
                 self.truncation_error.append(abs(label.truncation - exact.truncation))
             if exact.px_visible >= MIN_PIXELS:
-                self.mask_iou.append(mask_iou(maps.instance == exact.instance_id, exact_maps.instance == exact.instance_id))
+                self.mask_iou.append(
+                    mask_iou(maps.instance == exact.instance_id, exact_maps.instance == exact.instance_id)
+                )
                 self.box_iou.append(box_iou(label.bbox_visible, exact.bbox_visible))
 
     def add_correspondences(

@@ -5,6 +5,7 @@ ground-truth scenes (`nerfgen.scene.composed_gt_scene`), compared by `LabelError
     errors = compare_with_twin("out/aug/raw", "out/aug/scene.yaml")   # LabelErrors
     errors.summary()["mask_iou_mean"]
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,11 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from nerfgen.evaluate.compare import LabelErrors
-from nerfgen.procedural import GTRenderer
 from nerfgen.labels import cameras_of, render_frames
+from nerfgen.procedural import GTRenderer
 from nerfgen.progress import progress_bar
 from nerfgen.scene import composed_gt_scene
-from nerfgen.writers.raw import read_raw_correspondences, read_raw_frame, read_raw_lidar, read_raw_lidar_spec, read_raw_meta
+from nerfgen.writers.raw import (
+    read_raw_correspondences,
+    read_raw_frame,
+    read_raw_lidar,
+    read_raw_lidar_spec,
+    read_raw_meta,
+)
 
 
 def compare_with_twin(raw_dir: str | Path, scene_file: str | Path, progress: bool = True) -> LabelErrors:
@@ -41,7 +48,9 @@ def compare_with_twin(raw_dir: str | Path, scene_file: str | Path, progress: boo
             maps, labels = frames[index]
             errors.add_frame(maps, labels, exact.maps, exact.labels)
             if exact.correspondences is not None:
-                errors.add_correspondences(read_raw_correspondences(raw_dir, index), exact.correspondences, exact.maps.depth_z)
+                errors.add_correspondences(
+                    read_raw_correspondences(raw_dir, index), exact.correspondences, exact.maps.depth_z
+                )
             if scans is not None:
                 errors.add_lidar(lidar, scans[index], exact.lidar)
             bar.advance(task)

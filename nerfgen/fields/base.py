@@ -4,6 +4,7 @@ A field lives inside an axis-aligned box (`aabb`, world metres) and answers two
 questions: density at points (cheap; used by occupancy-grid updates and sample pruning)
 and density + colour (+ normals) at points seen from directions (the full query).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple, Protocol

@@ -5,6 +5,7 @@ document (configs, step, anything non-tensor); tensors are stored flat under dot
 names. Any unreadable, truncated or inconsistent file becomes a one-line NerfgenError
 naming it.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import torch
-from safetensors.torch import load as load_safetensors, save as save_safetensors  # tensors only: never runs code
+from safetensors.torch import load as load_safetensors  # tensors only: never runs code
+from safetensors.torch import save as save_safetensors
 from torch import Tensor
 
 from nerfgen.atomic import atomic_write_bytes
@@ -44,7 +46,9 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Tensor], dict[str, Any]
         header = json.loads(raw[8 : 8 + header_len])
         meta = json.loads(header.get("__metadata__", {})[_META_KEY])
     except Exception as e:  # safetensors raises its own error type; all mean "corrupt"
-        raise NerfgenError(path, f"corrupt checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'unreadable'})") from None
+        raise NerfgenError(
+            path, f"corrupt checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'unreadable'})"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise NerfgenError(path, f"not a nerfgen checkpoint (expected format {FORMAT!r})")
     return tensors, meta

@@ -7,6 +7,7 @@ the shell 1 < |v|_inf < 2. A hash grid over [-2, 2]^3 then spends half its cells
 on the box and the other half on the rest, with resolution falling off as 1/r^2, as the
 pixels that see a far point cover more of it.
 """
+
 from __future__ import annotations
 
 import torch

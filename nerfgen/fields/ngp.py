@@ -9,6 +9,7 @@ the optional predicted-normal head is trained toward them (nerfstudio's
 `pred_normal_loss`) and is smoother, because an MLP on the geo features averages the
 per-level hash noise that the raw gradient carries.
 """
+
 from __future__ import annotations
 
 import math

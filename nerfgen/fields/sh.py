@@ -4,6 +4,7 @@ Degree d gives d^2 orthonormal basis functions over the unit sphere (tiny-cuda-n
 SphericalHarmonics encoding: degree 4 -> 16 values). Signs follow nerfstudio; a learned
 MLP reads them, so only orthonormality matters.
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,11 +1,12 @@
 """Labels derived from rendered frames: boxes, poses, masks, occlusion, correspondences.
 
-    renderer = GTRenderer(load_scene("scenes/car.yaml"))      # any nerfgen.render.frame.FrameRenderer
-    maps = renderer.render(cameras, 0)                        # FrameMaps
-    labels = frame_labels(renderer, cameras, 0, maps)          # FrameLabels (boxes, poses, ...)
-    uv_b, valid = correspondences(cameras, 0, 1, depth_a, depth_b)
-    for frame in render_frames(renderer, cameras): ...         # RenderedFrame per camera
+renderer = GTRenderer(load_scene("scenes/car.yaml"))      # any nerfgen.render.frame.FrameRenderer
+maps = renderer.render(cameras, 0)                        # FrameMaps
+labels = frame_labels(renderer, cameras, 0, maps)          # FrameLabels (boxes, poses, ...)
+uv_b, valid = correspondences(cameras, 0, 1, depth_a, depth_b)
+for frame in render_frames(renderer, cameras): ...         # RenderedFrame per camera
 """
+
 from nerfgen.labels.correspondences import (
     DEPTH_TOLERANCE,
     correspondences,

@@ -1,4 +1,5 @@
 """3D boxes of objects and their image extents (near-plane clipped projection)."""
+
 from __future__ import annotations
 
 import numpy as np

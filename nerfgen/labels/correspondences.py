@@ -20,6 +20,7 @@ So near depth edges a visible point may be rejected (conservative); what is acce
 was measured (tests/test_correspondences.py) to be the surface B's exact ray through
 uv_b hits, up to rare sub-pixel contact regions within the tolerance.
 """
+
 from __future__ import annotations
 
 import numpy as np

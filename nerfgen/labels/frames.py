@@ -1,6 +1,7 @@
 """Render a camera sequence into labelled frames: maps, labels and (optionally)
 correspondences to the next frame and a LiDAR sweep per frame. No files: writers
 consume what this yields."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -10,6 +10,7 @@ every side); an object reaching beyond that (e.g. passing beside the camera) has
 truncation underestimated. Rendering only the box window keeps small and distant
 objects cheap, and objects whose box misses the frame are not rendered at all.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,9 +21,8 @@ import torch
 
 from nerfgen.cameras import Cameras
 from nerfgen.labels.boxes import box_corners, box_to_world, clip_to_image, mask_bbox, projected_extent
-from nerfgen.render.frame import FrameRenderer, SceneInstance
 from nerfgen.labels.types import FrameLabels, InstanceLabel
-from nerfgen.render.frame import FrameMaps
+from nerfgen.render.frame import FrameMaps, FrameRenderer, SceneInstance
 
 CANVAS_MARGIN = 1.0  # frames of margin on each side of the truncation canvas (3x the frame)
 

@@ -4,6 +4,7 @@ Arrays become nested lists of Python floats; `json` writes each float as its sho
 round-tripping repr, so reading a document back gives bit-identical float64 arrays and
 the same records always give the same text. Keys follow the dataclass field order.
 """
+
 from __future__ import annotations
 
 from dataclasses import fields

@@ -6,6 +6,7 @@ nerfstudio, PLY) only format these records.
 Arrays are numpy; world frame z-up, metres; cameras OpenCV (x right, y down, z forward);
 pixel (i, j) has its centre at (i+0.5, j+0.5).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,9 @@ class InstanceLabel:
     corners_world: np.ndarray  # [8,3] in BOX_CORNER_SIGNS order
     corners_cam: np.ndarray  # [8,3] same corners in the camera frame
     bbox_amodal: np.ndarray | None  # [4] x0,y0,x1,y1 px: projected 3D box clipped to the image; None if not in view
-    bbox_visible: np.ndarray | None  # [4] x0,y0,x1,y1 px: tight box of the visible mask pixels (pixel edges); None if none
+    bbox_visible: (
+        np.ndarray | None
+    )  # [4] x0,y0,x1,y1 px: tight box of the visible mask pixels (pixel edges); None if none
     px_visible: int  # pixels of this instance in the frame's instance map
     px_alone: int  # pixels of this instance when rendered without any other object
     occlusion: float  # 1 - px_visible / px_alone (0 = fully visible, 1 = fully hidden); 0 when px_alone == 0

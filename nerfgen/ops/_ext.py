@@ -4,6 +4,7 @@ Every op in nerfgen.ops has a pure-PyTorch reference; when the extension is miss
 the package still works through them, with one warning. NERFGEN_REFERENCE_OPS=1 forces
 the references (used to benchmark the trainer with and without the extension).
 """
+
 from __future__ import annotations
 
 import os

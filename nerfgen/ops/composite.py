@@ -15,6 +15,7 @@ Gradients flow to ``sigmas`` and ``values`` (not to the t's), through ``weights`
 ``values``, ``range`` and ``opacity``; ``transmittance`` is returned for inspection and
 is not differentiable.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -82,7 +83,9 @@ def composite_reference(
     alpha = 1.0 - torch.exp(-tau)
     weights = torch.where(alive, transmittance * alpha, torch.zeros_like(alpha))  # [S]
 
-    ray_indices = torch.repeat_interleave(torch.arange(n_rays, device=offsets.device), counts, output_size=sigmas.numel())
+    ray_indices = torch.repeat_interleave(
+        torch.arange(n_rays, device=offsets.device), counts, output_size=sigmas.numel()
+    )
     mids = 0.5 * (t_starts + t_ends)
     out_values = values.new_zeros(n_rays, values.shape[1]).index_add(0, ray_indices, weights[:, None] * values)
     out_range = sigmas.new_zeros(n_rays).index_add(0, ray_indices, weights * mids)

@@ -13,6 +13,7 @@ Differences from tcnn worth knowing: parameters are stored as ``[n_levels, table
 entries and the rest get zero gradient), whereas tcnn packs levels back to back. Inputs
 outside [0, 1] are not clamped (as in tcnn): they wrap around the table.
 """
+
 from __future__ import annotations
 
 import math

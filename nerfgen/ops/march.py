@@ -21,6 +21,7 @@ results are bit-identical on CPU. On CUDA the kernel uses non-fused IEEE intrins
 remaining difference is that --use_fast_math flushes denormals (tests compare floats to
 1e-5 anyway, integers exactly).
 """
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,9 @@ def march(
     max_step: float | None = None,  # default: edge of one coarsest-level cell (smallest axis)
 ) -> PackedSamples:
     """Samples of every ray in occupied cells, packed and sorted by t (module docstring)."""
-    args = _prepare(rays_o, rays_d, binaries, aabb, step_size, cone_angle, near_plane, far_plane, t_min, t_max, max_step)
+    args = _prepare(
+        rays_o, rays_d, binaries, aabb, step_size, cone_angle, near_plane, far_plane, t_min, t_max, max_step
+    )
     if _ext.use_ext(args[0], args[1], args[4]):
         ray_indices, t_starts, t_ends, offsets = _ext.ops().march(*args)
         return PackedSamples(ray_indices, t_starts, t_ends, offsets, rays_o.shape[0])
@@ -62,7 +65,10 @@ def march(
 def _prepare(rays_o, rays_d, binaries, aabb, step_size, cone_angle, near_plane, far_plane, t_min, t_max, max_step):
     """Arguments of the compiled op / the reference, with every float already float32-exact."""
     if binaries.dim() != 4 or binaries.dtype != torch.bool:
-        raise ValueError(f"march: binaries must be a bool [levels, res, res, res] tensor, got {binaries.dtype} {tuple(binaries.shape)}")
+        raise ValueError(
+            "march: binaries must be a bool [levels, res, res, res] tensor, "
+            f"got {binaries.dtype} {tuple(binaries.shape)}"
+        )
     if not step_size > 0:
         raise ValueError(f"march: step_size must be > 0, got {step_size}")
     box = aabb.detach().to("cpu", torch.float32).reshape(6)
@@ -77,9 +83,17 @@ def _prepare(rays_o, rays_d, binaries, aabb, step_size, cone_angle, near_plane, 
     t_lo = torch.full((n,), near_plane, device=dev) if t_min is None else t_min.float().clamp_min(near_plane)
     t_hi = torch.full((n,), far_plane, device=dev) if t_max is None else t_max.float().clamp_max(far_plane)
     return (
-        rays_o.contiguous().float(), rays_d.contiguous().float(), t_lo.contiguous(), t_hi.contiguous(),
-        binaries.contiguous(), center, half, step_size, _f32(cone_angle), max_step,
-    )  # fmt: skip
+        rays_o.contiguous().float(),
+        rays_d.contiguous().float(),
+        t_lo.contiguous(),
+        t_hi.contiguous(),
+        binaries.contiguous(),
+        center,
+        half,
+        step_size,
+        _f32(cone_angle),
+        max_step,
+    )
 
 
 def march_reference(
@@ -128,7 +142,9 @@ def march_reference(
         half_dt = dt * 0.5
         alive = (t + half_dt) < t_end
         if not bool(alive.all()):
-            rid, t, t_end, uo, ud, inv_ud, dt, half_dt = (x[alive] for x in (rid, t, t_end, uo, ud, inv_ud, dt, half_dt))
+            rid, t, t_end, uo, ud, inv_ud, dt, half_dt = (
+                x[alive] for x in (rid, t, t_end, uo, ud, inv_ud, dt, half_dt)
+            )
             if rid.numel() == 0:
                 break
         mid = t + half_dt
@@ -143,7 +159,17 @@ def march_reference(
         ci = cell.long()
         occupied = bits[((level * res + ci[:, 0]) * res + ci[:, 1]) * res + ci[:, 2]]
         if bool(occupied.any()):
-            _emit_visit(rid[occupied], t[occupied], dt[occupied], half_dt[occupied], t_end[occupied], k[occupied], out_rid, out_t0, out_t1)
+            _emit_visit(
+                rid[occupied],
+                t[occupied],
+                dt[occupied],
+                half_dt[occupied],
+                t_end[occupied],
+                k[occupied],
+                out_rid,
+                out_t0,
+                out_t1,
+            )
         t_next = t + k * dt
         moving = t_next > t
         t = t_next
@@ -155,7 +181,9 @@ def march_reference(
         return PackedSamples.from_ray_indices(empty.long(), empty, empty.clone(), n_rays)
     ray_indices = torch.cat(out_rid)
     order = torch.sort(ray_indices, stable=True).indices
-    return PackedSamples.from_ray_indices(ray_indices[order], torch.cat(out_t0)[order], torch.cat(out_t1)[order], n_rays)
+    return PackedSamples.from_ray_indices(
+        ray_indices[order], torch.cat(out_t0)[order], torch.cat(out_t1)[order], n_rays
+    )
 
 
 def _emit_visit(rid, t, dt, half_dt, t_end, k, out_rid, out_t0, out_t1) -> None:

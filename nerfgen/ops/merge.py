@@ -4,6 +4,7 @@ Per ray, the samples of all fields are interleaved by t_start. Ties keep field o
 then each field's own order (a stable merge). Each field's samples must already be sorted
 by t_start within every ray, as nerfgen.ops.march produces them.
 """
+
 from __future__ import annotations
 
 from typing import Sequence

@@ -5,6 +5,7 @@ resolution^3 cells each, stored x-major: cell (x, y, z) of level l is
 `binaries[l, x, y, z]` and `occs[l, (x * R + y) * R + z]`. Marching through it is
 nerfgen.ops.march.march (or OccupancyGrid.march).
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -23,7 +24,9 @@ class OccupancyGrid(torch.nn.Module):
         super().__init__()
         aabb = torch.as_tensor(aabb, dtype=torch.float32).reshape(6)
         if not bool((aabb[3:] > aabb[:3]).all()):
-            raise ValueError(f"OccupancyGrid: aabb must be [xmin, ymin, zmin, xmax, ymax, zmax] with min < max, got {aabb.tolist()}")
+            raise ValueError(
+                f"OccupancyGrid: aabb must be [xmin, ymin, zmin, xmax, ymax, zmax] with min < max, got {aabb.tolist()}"
+            )
         if resolution < 1 or levels < 1:
             raise ValueError(f"OccupancyGrid: need resolution >= 1 and levels >= 1, got {resolution}, {levels}")
         self.resolution = int(resolution)
@@ -81,7 +84,9 @@ class OccupancyGrid(torch.nn.Module):
                 occupied = self.binaries[level].reshape(-1).nonzero()[:, 0]
                 # unique: a cell drawn twice must not be written twice (racy scatter)
                 cell_ids = torch.unique(torch.cat([uniform, occupied]))
-            points = self.cell_points(level, cell_ids, torch.rand(cell_ids.shape[0], 3, device=device, generator=generator))
+            points = self.cell_points(
+                level, cell_ids, torch.rand(cell_ids.shape[0], 3, device=device, generator=generator)
+            )
             new = torch.cat([density_fn(p).reshape(-1) for p in points.split(chunk)]).float()
             self.occs[level, cell_ids] = torch.maximum(self.occs[level, cell_ids] * ema_decay, new)
         threshold = torch.clamp(self.occs.mean(), max=occ_thre)

@@ -1,4 +1,5 @@
 """PackedSamples: samples of many rays in one flat layout (nerfacc's "packed" format)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,7 +36,9 @@ class PackedSamples:
 
     def select(self, keep: Tensor) -> "PackedSamples":  # keep [S] bool
         """The samples where `keep` is True, still packed by ray."""
-        return PackedSamples.from_ray_indices(self.ray_indices[keep], self.t_starts[keep], self.t_ends[keep], self.n_rays)
+        return PackedSamples.from_ray_indices(
+            self.ray_indices[keep], self.t_starts[keep], self.t_ends[keep], self.n_rays
+        )
 
 
 def exclusive_sum_per_ray(values: Tensor, offsets: Tensor) -> Tensor:  # [S], [n_rays + 1] -> [S] float64

@@ -11,6 +11,7 @@ Conventions (identical in the compiled op, cuda_ext/include/nerfgen/ray_box.h):
   [box_min[j], box_max[j]]. It must be rigid (rotation + translation): then |d| is kept
   and t_near/t_far are world distances along the original ray (in units of |rays_d|).
 """
+
 from __future__ import annotations
 
 import torch

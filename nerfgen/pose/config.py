@@ -1,4 +1,5 @@
 """Typed configuration of pose estimation (`nerfgen localize`, `localize`, `localize_object`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -2,6 +2,7 @@
 
 Every problem is a one-line NerfgenError naming the file or argument.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,14 +55,16 @@ def read_pose(path: str | Path) -> Tensor:  # -> [4,4] float32
 
 
 def parse_intrinsics(text: str) -> tuple[float, float, float, float]:
-    """"fx,fy,cx,cy" (pixels) -> four floats; focal lengths must be positive."""
+    """ "fx,fy,cx,cy" (pixels) -> four floats; focal lengths must be positive."""
     parts = text.split(",")
     try:
         values = tuple(float(p) for p in parts)
     except ValueError:
         values = ()
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise NerfgenError(None, f"--intrinsics must be four numbers fx,fy,cx,cy or TRANSFORMS.json:FRAME, got {text!r}")
+        raise NerfgenError(
+            None, f"--intrinsics must be four numbers fx,fy,cx,cy or TRANSFORMS.json:FRAME, got {text!r}"
+        )
     if values[0] <= 0 or values[1] <= 0:
         raise NerfgenError(None, f"--intrinsics focal lengths must be positive, got fx={values[0]:g} fy={values[1]:g}")
     return values  # type: ignore[return-value]
@@ -83,7 +86,9 @@ def frame_camera(cameras: Cameras, index: int, where: str | Path) -> Cameras:
     return cameras[index]
 
 
-def query_camera(intrinsics: tuple[float, float, float, float] | Cameras, width: int, height: int, where: str | Path) -> Cameras:
+def query_camera(
+    intrinsics: tuple[float, float, float, float] | Cameras, width: int, height: int, where: str | Path
+) -> Cameras:
     """Camera of a width x height query image: from fx,fy,cx,cy, or a dataset frame's camera
     rescaled to the image (an image downscaled by k from the frame's size)."""
     if isinstance(intrinsics, Cameras):
@@ -91,7 +96,9 @@ def query_camera(intrinsics: tuple[float, float, float, float] | Cameras, width:
         camera = intrinsics.rescaled(factor)
         if (int(camera.width[0]), int(camera.height[0])) != (width, height):
             raise NerfgenError(
-                where, f"frame is {int(intrinsics.width[0])}x{int(intrinsics.height[0])}, not a multiple of the image's {width}x{height}"
+                where,
+                f"frame is {int(intrinsics.width[0])}x{int(intrinsics.height[0])}, "
+                f"not a multiple of the image's {width}x{height}",
             )
     else:
         camera = Cameras.create(torch.eye(4), *intrinsics, width, height, path=where)

@@ -7,6 +7,7 @@ C = (theta - sin theta) / theta^3. Near theta = 0 the coefficients switch to the
 Taylor series, so values and gradients are finite at the identity, where optimisation
 starts. Rotation logarithms come from roma (robust up to pi).
 """
+
 from __future__ import annotations
 
 import math

@@ -18,6 +18,7 @@ its own origin, the camera centre (`pose_twists` maps them into the pivot's twis
 rotations about the pivot mostly change parallax, so hypotheses made of them would
 hardly try other image shifts.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,7 +40,6 @@ from nerfgen.render.volume import render_rays
 from nerfgen.scene.fields import SceneField
 from nerfgen.scene.render import ComposeConfig, render_composed_rays
 from nerfgen.train.run import TrainedField
-
 
 PosesFn = Callable[[Tensor], Tensor]  # twists [H,6] (optimiser units) -> poses [H,4,4] in the twists' dtype
 TwistsFn = Callable[[Tensor], Tensor]  # relative motions [H,4,4] (pose = init @ motion) -> twists [H,6]
@@ -84,7 +84,9 @@ def _validate(image: Tensor, cameras: Cameras, init: Tensor) -> None:
         raise NerfgenError(None, f"image must be [H,W,3], got {list(image.shape)}")
     if (int(cameras.height[0]), int(cameras.width[0])) != tuple(image.shape[:2]):
         raise NerfgenError(
-            None, f"image is {image.shape[1]}x{image.shape[0]} but the camera is {int(cameras.width[0])}x{int(cameras.height[0])}"
+            None,
+            f"image is {image.shape[1]}x{image.shape[0]} "
+            f"but the camera is {int(cameras.width[0])}x{int(cameras.height[0])}",
         )
     check_poses(init, None)
 
@@ -94,7 +96,9 @@ def _start_twists(config: LocalizeConfig, twists_of: TwistsFn, translation_scale
     about its own origin (the camera centre or the object's origin), rotations up to
     hypothesis_rotation_deg and translations up to hypothesis_translation (x translation_scale)."""
     generator = torch.Generator().manual_seed(config.seed + 1)
-    moves = random_twists(config.hypotheses - 1, config.hypothesis_rotation_deg, config.hypothesis_translation, generator)
+    moves = random_twists(
+        config.hypotheses - 1, config.hypothesis_rotation_deg, config.hypothesis_translation, generator
+    )
     moves[:, :3] *= translation_scale
     return torch.cat([torch.zeros(1, 6, dtype=torch.float64), twists_of(se3_exp(moves))]).float()
 
@@ -114,8 +118,13 @@ def _frozen(modules: Sequence[object]) -> Iterator[None]:
 
 
 def _run(
-    render: RenderFn, parameterisation: tuple[PosesFn, TwistsFn], image: Tensor, scale: float, config: LocalizeConfig,
-    started: float, fields: Sequence[object],
+    render: RenderFn,
+    parameterisation: tuple[PosesFn, TwistsFn],
+    image: Tensor,
+    scale: float,
+    config: LocalizeConfig,
+    started: float,
+    fields: Sequence[object],
 ) -> LocalizeResult:
     poses_of, twists_of = parameterisation
     with _frozen(fields):
@@ -171,9 +180,13 @@ def median_depth(trained: TrainedField, cameras: Cameras, c2w: Tensor, n_rays: i
     directions = camera_frame_directions(cameras, pixel_centres_of(grid_pixels(height, width, n_rays), width))
     with torch.no_grad():
         out = render_rays(
-            trained.field, trained.grid, c2w[:3, 3].expand_as(directions), directions @ c2w[:3, :3].T,
-            torch.zeros(3), trained.config.render,
-        )  # fmt: skip
+            trained.field,
+            trained.grid,
+            c2w[:3, 3].expand_as(directions),
+            directions @ c2w[:3, :3].T,
+            torch.zeros(3),
+            trained.config.render,
+        )
     hit = out.opacity > 0.5
     if hit.any():
         return float(out.range[hit].median())
@@ -259,4 +272,6 @@ def localize_object(
             rgb.append(render_composed_rays(moved, origins, directions, sky_colour, compose, normals=False).rgb)
         return torch.stack(rgb)
 
-    return _run(render, (poses_of, pose_twists(scale)), image.float(), scale, config, started, [f.field for f in fields])
+    return _run(
+        render, (poses_of, pose_twists(scale)), image.float(), scale, config, started, [f.field for f in fields]
+    )

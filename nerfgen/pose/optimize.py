@@ -15,6 +15,7 @@ which pixels, against which target, in which order:
   hypotheses cost far less than H runs; the final loss of each survivor is measured
   on a fixed pixel grid of the sharp image.
 """
+
 from __future__ import annotations
 
 import math
@@ -74,7 +75,9 @@ def _stage_losses(
     render: RenderFn, twists: Tensor, stage: _Stage, config: LocalizeConfig, width: int, generator: torch.Generator
 ) -> Tensor:  # -> [H] MSE of each hypothesis on one shared sample of the stage's pixels
     height = stage.region.shape[0]
-    index = sample_pixels(stage.region, max(1, config.rays_per_step // stage.rays_per_pixel), config.interest_fraction, generator)
+    index = sample_pixels(
+        stage.region, max(1, config.rays_per_step // stage.rays_per_pixel), config.interest_fraction, generator
+    )
     uv = pixel_centres_of(index, width)[:, None, :].expand(-1, stage.rays_per_pixel, 2)
     if stage.sigma > 0:
         uv = uv + stage.sigma * torch.randn(uv.shape, generator=generator)
@@ -109,7 +112,9 @@ def fit_twists(
     stages = _stages(image, config)
     for s, stage in enumerate(stages):
         if s > 0:
-            survivors = best_hypotheses(alive, curves[stages[s - 1].steps.start : stage.steps.start], config.keep_fraction)
+            survivors = best_hypotheses(
+                alive, curves[stages[s - 1].steps.start : stage.steps.start], config.keep_fraction
+            )
             dropped = alive[~torch.isin(alive, survivors)]
             pruned_at[dropped] = twists.detach()[dropped]
             alive = survivors

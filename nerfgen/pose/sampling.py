@@ -5,6 +5,7 @@ the image moves, i.e. edges and texture; uniform sampling wastes most rays on fl
 areas (iNeRF, Sec. 4.3). The interest region here is the set of pixels with a strong
 image gradient, dilated so that the true match of a misaligned edge is still sampled.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Scene spec -> `GTScene`: one world-space triangle soup with per-triangle labels,
 per-part materials and per-instance 3D boxes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nerfgen.cameras.transforms import apply
 from nerfgen.classes import CLASS_IDS
 from nerfgen.procedural.parse import load_scene_spec
 from nerfgen.procedural.primitives import part_mesh
 from nerfgen.procedural.spec import Material, ObjectSpec, SceneSpec
-from nerfgen.cameras.transforms import apply
 from nerfgen.procedural.transforms import pose_matrix
 
 

@@ -11,6 +11,7 @@ Layout of the output directory:
     instance/frame_00000.png uint16 instance id, 0 = none (background or stuff)
     class/frame_00000.png    uint8 class id (index into gt.json "classes"), 0 = none
 """
+
 from __future__ import annotations
 
 import json
@@ -21,14 +22,14 @@ import numpy as np
 from PIL import Image
 
 from nerfgen.cameras import Cameras
+from nerfgen.classes import CLASS_NAMES
 from nerfgen.data import holdout_split, write_transforms
 from nerfgen.errors import NerfgenError
+from nerfgen.output_dir import check_output, output_dir
 from nerfgen.procedural.build import GTScene, load_scene
-from nerfgen.classes import CLASS_NAMES
 from nerfgen.procedural.raycast import embree_scene
 from nerfgen.procedural.render import GTFrames, render_gt, torch_threads
 from nerfgen.procedural.rig import rig_cameras
-from nerfgen.output_dir import check_output, output_dir
 from nerfgen.progress import progress_bar
 
 VIEWS_PER_BATCH = 10  # views ray-cast together: few Embree calls, bounded memory
@@ -93,8 +94,6 @@ def capture(
     return Path(out)
 
 
-
-
 def _write_frame(root: Path, name: str, frames: GTFrames, k: int) -> None:
     rgb = np.round(frames.rgb[k] * 255.0).astype(np.uint8)
     # Pillow writes no timestamps or other varying chunks: same pixels, same bytes.
@@ -147,7 +146,9 @@ def _gt_document(scene: GTScene, cameras: Cameras, visible: np.ndarray, seed: in
         "lights": {
             "ambient": spec.lights.ambient,
             "shadows": spec.lights.shadows,
-            "directional": [{"direction": list(l.direction), "intensity": l.intensity} for l in spec.lights.directional],
+            "directional": [
+                {"direction": list(light.direction), "intensity": light.intensity} for light in spec.lights.directional
+            ],
         },
         "instances": [
             {

@@ -1,4 +1,5 @@
 """Exact LiDAR sweeps of the procedural mesh world: the first surface hit of every beam."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ are allowed: the street reuses one wheel definition for every car) and every val
 checked where it is read (`nerfgen.mapping_reader`): types, finiteness, ranges and
 unknown keys.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from nerfgen.classes import CLASS_IDS, MAX_INSTANCE_ID
+from nerfgen.mapping_reader import LIMIT, SMALLEST, MappingReader
 from nerfgen.procedural.spec import (
     PRIMITIVES,
     RIG_TYPES,
@@ -27,7 +29,6 @@ from nerfgen.procedural.spec import (
     RigSegment,
     SceneSpec,
 )
-from nerfgen.mapping_reader import LIMIT, SMALLEST, MappingReader
 from nerfgen.yaml_file import read_yaml
 
 # Per primitive: the size keys it requires.
@@ -132,7 +133,9 @@ def _parts(r: MappingReader) -> list[Part]:
     primitive = r.text("primitive")
     if primitive not in PRIMITIVES:
         r.fail(f"unknown primitive '{primitive}' (allowed: {', '.join(PRIMITIVES)})")
-    r.check_keys(("name", "primitive", "material", "pose", "repeat", *_PRIMITIVE_KEYS[primitive]), f"for primitive '{primitive}'")
+    r.check_keys(
+        ("name", "primitive", "material", "pose", "repeat", *_PRIMITIVE_KEYS[primitive]), f"for primitive '{primitive}'"
+    )
     sizes: dict[str, Any] = {}
     for key in _PRIMITIVE_KEYS[primitive]:
         if key == "size":
@@ -156,8 +159,13 @@ def _parts(r: MappingReader) -> list[Part]:
     for k in range(count):
         t = tuple(a + k * s for a, s in zip(pose.translation, step))
         parts.append(
-            Part(name=f"{name}_{k}", primitive=primitive, material=material,
-                 pose=Pose(translation=t, rotation_deg=pose.rotation_deg), **sizes)
+            Part(
+                name=f"{name}_{k}",
+                primitive=primitive,
+                material=material,
+                pose=Pose(translation=t, rotation_deg=pose.rotation_deg),
+                **sizes,
+            )
         )
     return parts
 
@@ -185,8 +193,15 @@ def _material(r: MappingReader) -> Material:
         axes = r.text("axes", "xz")
         if len(axes) != 2 or axes[0] == axes[1] or any(a not in _AXES for a in axes):
             r.fail(f"'axes' must be two different letters of xyz, got {axes!r}")
-        return Material(texture, colors, m.period, r.number("period2", m.period, positive=True),
-                        _fraction(r, "duty"), _fraction(r, "duty2"), axes=axes)
+        return Material(
+            texture,
+            colors,
+            m.period,
+            r.number("period2", m.period, positive=True),
+            _fraction(r, "duty"),
+            _fraction(r, "duty2"),
+            axes=axes,
+        )
     return m
 
 
@@ -208,7 +223,9 @@ def _lights(r: MappingReader) -> Lights:
         if norm == 0:
             lr.fail("'direction' must be non-zero")
         lights.append(DirectionalLight(tuple(x / norm for x in direction), lr.number("intensity", min_value=0.0)))
-    return Lights(ambient=r.number("ambient", min_value=0.0), directional=tuple(lights), shadows=r.flag("shadows", False))
+    return Lights(
+        ambient=r.number("ambient", min_value=0.0), directional=tuple(lights), shadows=r.flag("shadows", False)
+    )
 
 
 def parse_rig(r: MappingReader) -> Rig:
@@ -224,16 +241,29 @@ def parse_rig(r: MappingReader) -> Rig:
         if kind not in RIG_TYPES:
             sr.fail(f"unknown rig type '{kind}' (allowed: {', '.join(RIG_TYPES)})")
         sr.check_keys(("type", "share", "jitter", *_SEGMENT_KEYS[kind]), f"for rig type '{kind}'")
-        common = dict(type=kind, share=sr.number("share", positive=True), jitter=sr.number("jitter", 0.0, min_value=0.0))
+        common = dict(
+            type=kind, share=sr.number("share", positive=True), jitter=sr.number("jitter", 0.0, min_value=0.0)
+        )
         if kind == "orbit":
             elevation = sr.numbers("elevation_deg", 2)
             if not -90 < elevation[0] <= elevation[1] < 90:  # a camera straight above looks along "up"
                 sr.fail(f"'elevation_deg' must be [low, high] within (-90, 90), got {list(elevation)}")
-            segments.append(RigSegment(**common, center=sr.numbers("center", 3),
-                                       radius=sr.number("radius", positive=True), elevation_deg=elevation))
+            segments.append(
+                RigSegment(
+                    **common,
+                    center=sr.numbers("center", 3),
+                    radius=sr.number("radius", positive=True),
+                    elevation_deg=elevation,
+                )
+            )
         else:
-            segment = RigSegment(**common, eye_from=sr.numbers("eye_from", 3), eye_to=sr.numbers("eye_to", 3),
-                                 target_from=sr.numbers("target_from", 3), target_to=sr.numbers("target_to", 3))
+            segment = RigSegment(
+                **common,
+                eye_from=sr.numbers("eye_from", 3),
+                eye_to=sr.numbers("eye_to", 3),
+                target_from=sr.numbers("target_from", 3),
+                target_to=sr.numbers("target_to", 3),
+            )
             _check_line_looks_sideways(sr, segment)
             segments.append(segment)
     return Rig(fov_deg=fov, segments=tuple(segments))
@@ -249,4 +279,7 @@ def _check_line_looks_sideways(r: MappingReader, s: RigSegment) -> None:
     span = d1 - d0
     f = 0.0 if not span.any() else float(np.clip(-(d0 @ span) / (span @ span), 0.0, 1.0))
     if np.linalg.norm(d0 + f * span) < SMALLEST:
-        r.fail(f"the camera at fraction {f:.3g} along the line looks straight up or down: its target must be beside its eye")
+        r.fail(
+            f"the camera at fraction {f:.3g} along the line looks straight up or down: "
+            "its target must be beside its eye"
+        )

@@ -4,6 +4,7 @@ The tessellated mesh IS the ground truth (labels, depth and normals all come fro
 casting it), so curved primitives use enough segments (64 around) to look smooth at
 the image sizes we render.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ Embree works in float32; with scenes ~60 m across that leaves errors of ~1e-5 m,
 every hit is refined in float64 against the plane of the triangle Embree found
 (exact for the triangle soup that is the ground truth).
 """
+
 from __future__ import annotations
 
 import weakref

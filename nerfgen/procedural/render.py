@@ -12,6 +12,7 @@ centre value to second order); the others (edges, texture and shadow boundaries:
 of the bundled scenes' pixels) get s x s rays. The labels stay those of the pixel-centre
 ray: exact per-pixel values, as label maps are (unfiltered in Kubric and BlenderProc too).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -1,13 +1,14 @@
 """`GTRenderer`: the exact `FrameRenderer` (see nerfgen.render.frame) of a ground-truth scene."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from nerfgen.cameras import Cameras
 from nerfgen.procedural.build import GTScene, InstanceBox
+from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.procedural.render import render_gt
 from nerfgen.procedural.subset import instance_subscene
-from nerfgen.procedural.lidar import lidar_scan_gt
 from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.sensors.lidar_specs import LidarSpec
 

@@ -1,4 +1,5 @@
 """A scene's default camera rig -> `Cameras`, deterministic for a given seed."""
+
 from __future__ import annotations
 
 import math

@@ -3,6 +3,7 @@
 No view-dependent terms, so a pixel's colour depends only on the surface point: the
 images are exactly multi-view consistent (shadows are static, so they are too).
 """
+
 from __future__ import annotations
 
 import numpy as np

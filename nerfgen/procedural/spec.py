@@ -3,6 +3,7 @@
 Parsing and validation live in `nerfgen.procedural.parse`; geometry is made in
 `nerfgen.procedural.build`. Units are metres and degrees; the world is z-up.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """A `GTScene` restricted to one instance: what the camera would see of that object
 with every other object and all stuff (ground, buildings) removed."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@ Being functions of position on the surface (not of the view), they are exactly
 multi-view consistent. Feature sizes are set in the scene files well above a pixel so
 that a radiance field can learn them.
 """
+
 from __future__ import annotations
 
 import numpy as np

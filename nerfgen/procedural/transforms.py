@@ -1,4 +1,5 @@
 """The scene files' poses (translation + roll/pitch/yaw) as 4x4 matrices."""
+
 from __future__ import annotations
 
 import numpy as np

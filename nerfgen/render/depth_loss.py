@@ -22,6 +22,7 @@ posts) are carved away by free-space rays early and never come back. `surface_op
 asks directly for opacity at the known surface point, in log space, where the gradient
 does not vanish.
 """
+
 from __future__ import annotations
 
 import math

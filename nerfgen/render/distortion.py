@@ -8,6 +8,7 @@ with s the distance along the ray divided by `scale`. Samples are sorted by t wi
 ray, so the double sum is O(S): sum_ij w_i w_j |s_i - s_j| = 2 sum_i w_i (s_i W_i - U_i)
 with W_i, U_i the exclusive per-ray cumulative sums of w and w * s.
 """
+
 from __future__ import annotations
 
 from torch import Tensor

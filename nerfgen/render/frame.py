@@ -8,6 +8,7 @@ A renderer turns cameras and LiDAR sensors (nerfgen.sensors: ray generators) int
 Arrays are numpy; world frame z-up, metres; cameras OpenCV (x right, y down, z forward);
 pixel (i, j) has its centre at (i+0.5, j+0.5).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

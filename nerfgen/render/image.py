@@ -1,4 +1,5 @@
 """Whole images from a field: every pixel of a camera, rendered in chunks without gradients."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ class ImageOutput:
     range: Tensor  # [H,W] expected distance along each pixel's ray
     depth_z: Tensor  # [H,W] expected depth along the optical axis
     normals: Tensor | None  # [H,W,3] unit; predicted normals when the field has them, else gradient normals
-    surface_normals: Tensor | None  # [H,W,3] unit normals of the rendered surface (nerfgen.render.surface_normals), 0 where unknown; if asked
+    surface_normals: (
+        Tensor | None
+    )  # [H,W,3] unit normals of the rendered surface (nerfgen.render.surface_normals), 0 where unknown; if asked
 
 
 def render_image(
@@ -63,5 +66,7 @@ def render_image(
         normals=torch.cat(parts["normals"]).reshape(h, w, 3) if normals else None,
         surface_normals=fit_surface_normals(
             points.reshape(h, w, 3), rays.directions.reshape(h, w, 3), range_.reshape(h, w), opacity.reshape(h, w) > 0.5
-        ) if surface_normals else None,
+        )
+        if surface_normals
+        else None,
     )

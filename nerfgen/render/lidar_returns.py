@@ -10,6 +10,7 @@ Vectorised over packed samples without per-sample gathers: a float64 prefix sum 
 weights and one binary search per ray, so threshold comparisons are exact up to float64
 rounding of that running sum (~1e-16 relative).
 """
+
 from __future__ import annotations
 
 import torch

@@ -6,6 +6,7 @@ no 1/r^2 falloff, since sensors report range-compensated reflectivity. Ground tr
 uses the texture albedo and the exact normal; a radiance field uses its rendered rgb
 and normal. Ray order and frames: nerfgen.sensors.lidar.
 """
+
 from __future__ import annotations
 
 import numpy as np

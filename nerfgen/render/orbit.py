@@ -1,4 +1,5 @@
 """Orbit cameras around a point, for quick looks at a trained field (world z up)."""
+
 from __future__ import annotations
 
 import math
@@ -33,6 +34,4 @@ def orbit_cameras(reference: Cameras, centre: Tensor, n_views: int) -> Cameras: 
         )
         poses.append(look_at(centre + radius * direction, centre, up))
     first = reference[0]
-    return Cameras.create(
-        torch.stack(poses), first.fx, first.fy, first.cx, first.cy, first.width, first.height
-    )
+    return Cameras.create(torch.stack(poses), first.fx, first.fy, first.cx, first.cy, first.width, first.height)

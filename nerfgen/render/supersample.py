@@ -5,6 +5,7 @@ Shared by the ray-cast renders (nerfgen.procedural.render: every pixel a colour 
 and the composed radiance-field renders (nerfgen.scene.renderer: silhouettes). Labels
 stay those of the pixel-centre ray in both.
 """
+
 from __future__ import annotations
 
 from typing import Callable

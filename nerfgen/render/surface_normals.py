@@ -13,6 +13,7 @@ from its normal could produce over the angle between the two rays:
 Grazing ground (large range steps between rows) stays connected; an object's silhouette
 against a far background does not.
 """
+
 from __future__ import annotations
 
 import math

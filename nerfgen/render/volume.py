@@ -7,6 +7,7 @@ or a sample is transparent, and only the surviving samples go through the full f
 (colour, normals, gradients). On opaque objects this removes most samples from the
 expensive pass without changing the image: the dropped samples carry (nearly) zero weight.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,11 +17,11 @@ import torch
 from torch import Tensor
 
 from nerfgen.fields.base import Field
-from nerfgen.render.depth_loss import depth_loss
-from nerfgen.render.distortion import distortion_loss
 from nerfgen.ops.composite import CompositeOutput, composite
 from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.ops.packed import PackedSamples
+from nerfgen.render.depth_loss import depth_loss
+from nerfgen.render.distortion import distortion_loss
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ def step_size(config: RenderConfig, aabb: Tensor) -> float:  # aabb [6] min xyz,
 def composite_visible(
     samples: PackedSamples,
     density: Callable[[PackedSamples], Tensor],  # samples -> sigma [S], for the pruning pass
-    shade: Callable[[PackedSamples, Tensor], tuple[Tensor, Tensor]],  # kept samples, keep [S] -> sigma [K], values [K,C]
+    shade: Callable[
+        [PackedSamples, Tensor], tuple[Tensor, Tensor]
+    ],  # kept samples, keep [S] -> sigma [K], values [K,C]
     transmittance_threshold: float,
     alpha_threshold: float,
 ) -> tuple[PackedSamples, Tensor, CompositeOutput]:
@@ -75,8 +78,12 @@ def composite_visible(
         if samples.n_samples > 0:
             sigmas = density(samples)
             pre = composite(
-                sigmas, sigmas.new_zeros(sigmas.shape[0], 0), samples.t_starts, samples.t_ends,
-                samples.offsets, transmittance_threshold,
+                sigmas,
+                sigmas.new_zeros(sigmas.shape[0], 0),
+                samples.t_starts,
+                samples.t_ends,
+                samples.offsets,
+                transmittance_threshold,
             )
             alpha = 1.0 - torch.exp(-sigmas * (samples.t_ends - samples.t_starts))
             keep = (pre.transmittance >= transmittance_threshold) & (alpha >= alpha_threshold)
@@ -108,8 +115,12 @@ def render_rays(
     n_rays = rays_o.shape[0]
     with torch.no_grad():
         samples = grid.march(
-            rays_o, rays_d, step_size(config, grid.aabb), cone_angle=config.cone_angle,
-            near_plane=config.near_plane, far_plane=config.far_plane,
+            rays_o,
+            rays_d,
+            step_size(config, grid.aabb),
+            cone_angle=config.cone_angle,
+            near_plane=config.near_plane,
+            far_plane=config.far_plane,
         )
     out = None
 
@@ -120,8 +131,11 @@ def render_rays(
         return out.density, torch.cat(values, -1)
 
     samples, _, comp = composite_visible(
-        samples, lambda s: field.density(sample_positions(s, rays_o, rays_d)[0]), shade,
-        config.transmittance_threshold, config.alpha_threshold,
+        samples,
+        lambda s: field.density(sample_positions(s, rays_o, rays_d)[0]),
+        shade,
+        config.transmittance_threshold,
+        config.alpha_threshold,
     )
     rgb = comp.values[:, :3] + (1.0 - comp.opacity)[:, None] * background
     range_ = comp.range / comp.opacity.clamp_min(1e-6)
@@ -144,6 +158,13 @@ def render_rays(
             comp.weights, samples.t_starts, samples.t_ends, samples.ray_indices, comp.opacity, range_target
         )
     return RenderOutput(
-        rgb, comp.opacity, range_, ray_normals, pred_normals, normal_loss, distortion_value, depth_value,
+        rgb,
+        comp.opacity,
+        range_,
+        ray_normals,
+        pred_normals,
+        normal_loss,
+        distortion_value,
+        depth_value,
         samples.n_samples,
     )

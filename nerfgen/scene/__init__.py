@@ -7,6 +7,7 @@ rendered together, with exact labels, and their ground-truth twins.
     scan = renderer.render_lidar(HDL64E, sensor_to_world)      # LidarScan (nerfgen.scene.lidar)
     exact = GTRenderer(composed_gt_scene(spec))                # the same scene, ray cast
 """
+
 from nerfgen.scene.fields import SceneField, occupied_bounds
 from nerfgen.scene.lidar import render_composed_lidar
 from nerfgen.scene.load import AssetField, ComposedScene, default_rig, load_composed_scene, load_trained_asset

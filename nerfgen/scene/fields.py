@@ -1,4 +1,5 @@
 """Fields placed in a world: what the composition renderer marches and queries."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

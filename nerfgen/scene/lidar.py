@@ -8,6 +8,7 @@ instance and class of the field with the largest accumulated weight along the be
 rendered surface colour (the composited colour without the sky, divided by opacity)
 and the rendered normal.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -17,12 +18,12 @@ import torch
 from torch import Tensor
 
 from nerfgen.render.frame import LidarScan
+from nerfgen.render.lidar_returns import returns_from_weights
+from nerfgen.render.lidar_scan import intensity_proxy, lidar_scan
 from nerfgen.scene.fields import SceneField
 from nerfgen.scene.render import ComposeConfig, render_composed_rays
 from nerfgen.sensors.lidar import lidar_rays
-from nerfgen.render.lidar_scan import intensity_proxy, lidar_scan
 from nerfgen.sensors.lidar_specs import LidarSpec
-from nerfgen.render.lidar_returns import returns_from_weights
 
 
 def render_composed_lidar(
@@ -46,7 +47,9 @@ def render_composed_lidar(
             sl = slice(start, start + config.chunk)
             out = render_composed_rays(fields, origins[sl], directions[sl], sky, config)
             s = out.samples
-            range_, returned = returns_from_weights(out.weights, s.t_starts.double(), s.t_ends.double(), s.offsets, opacity_threshold)
+            range_, returned = returns_from_weights(
+                out.weights, s.t_starts.double(), s.t_ends.double(), s.offsets, opacity_threshold
+            )
             parts["range"].append(range_)
             parts["returned"].append(returned)
             surface = out.rgb - (1.0 - out.opacity)[:, None] * sky  # [n,3] sum of w * colour
@@ -55,8 +58,12 @@ def render_composed_lidar(
             parts["field"].append(torch.cat([torch.full((len(out.rgb), 1), -1.0), out.field_weights], 1).argmax(1))
     cat = {k: torch.cat(v) for k, v in parts.items()}
     return lidar_scan(
-        spec, sensor_to_world, rays,
-        cat["range"].numpy(), cat["returned"].numpy(),
+        spec,
+        sensor_to_world,
+        rays,
+        cat["range"].numpy(),
+        cat["returned"].numpy(),
         intensity_proxy(cat["colour"].numpy(), cat["normal"].numpy(), rays.directions),
-        ids[cat["field"]].numpy(), classes[cat["field"]].numpy(),
-    )  # fmt: skip
+        ids[cat["field"]].numpy(),
+        classes[cat["field"]].numpy(),
+    )

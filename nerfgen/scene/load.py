@@ -1,4 +1,5 @@
 """Composed scene file -> `ComposedScene`: trained fields placed in the world, ready to render."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,13 +9,13 @@ from typing import Callable
 import numpy as np
 import torch
 
+from nerfgen.classes import CLASS_IDS
 from nerfgen.errors import NerfgenError
 from nerfgen.fields.base import Field
+from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.procedural.build import InstanceBox, load_scene
 from nerfgen.procedural.parse import load_scene_spec
 from nerfgen.procedural.spec import Rig
-from nerfgen.classes import CLASS_IDS
-from nerfgen.ops.occupancy_grid import OccupancyGrid
 from nerfgen.render.volume import step_size
 from nerfgen.scene.fields import SceneField, occupied_bounds
 from nerfgen.scene.parse import load_composed_scene_spec
@@ -80,18 +81,35 @@ def load_trained_asset(asset: Asset, where: Path) -> AssetField:
     from nerfgen.train.run import load_trained  # the trainer is only needed for neural scenes
 
     if asset.is_gt:
-        raise NerfgenError(where, f"asset {asset.path} is a ground-truth scene; render the exact twin (--exact) or give a trained run")
+        raise NerfgenError(
+            where, f"asset {asset.path} is a ground-truth scene; render the exact twin (--exact) or give a trained run"
+        )
     trained = load_trained(asset.path)
     render = trained.config.render
-    return AssetField(trained.field, trained.grid, step_size(render, trained.grid.aabb), render.cone_angle, trained.config.train.eval_background)
+    return AssetField(
+        trained.field,
+        trained.grid,
+        step_size(render, trained.grid.aabb),
+        render.cone_angle,
+        trained.config.train.eval_background,
+    )
 
 
-def _place(loaded: AssetField, to_world: np.ndarray, scale: float, instance_id: int, class_id: int, holes=()) -> SceneField:
+def _place(
+    loaded: AssetField, to_world: np.ndarray, scale: float, instance_id: int, class_id: int, holes=()
+) -> SceneField:
     return SceneField(
-        field=loaded.field, grid=loaded.grid, step_size=loaded.step_size, cone_angle=loaded.cone_angle,
-        to_world=torch.from_numpy(to_world).float(), scale=scale, bounds=occupied_bounds(loaded.grid),
-        instance_id=instance_id, class_id=class_id, holes=holes,
-    )  # fmt: skip
+        field=loaded.field,
+        grid=loaded.grid,
+        step_size=loaded.step_size,
+        cone_angle=loaded.cone_angle,
+        to_world=torch.from_numpy(to_world).float(),
+        scale=scale,
+        bounds=occupied_bounds(loaded.grid),
+        instance_id=instance_id,
+        class_id=class_id,
+        holes=holes,
+    )
 
 
 def _object_box(obj: PlacedObject, field: SceneField, where: Path) -> InstanceBox:
@@ -103,7 +121,9 @@ def _object_box(obj: PlacedObject, field: SceneField, where: Path) -> InstanceBo
     return placed_instance_box(obj, gt_box, f"{obj.class_name}_{obj.instance_id}")
 
 
-def load_composed_scene(scene: str | Path | ComposedSceneSpec, load_asset: AssetLoader = load_trained_asset) -> ComposedScene:
+def load_composed_scene(
+    scene: str | Path | ComposedSceneSpec, load_asset: AssetLoader = load_trained_asset
+) -> ComposedScene:
     """Loads every field of a composed scene file (or an already parsed spec) and places it.
     `load_asset` turns an asset into a field (default: trained run directories)."""
     spec = scene if isinstance(scene, ComposedSceneSpec) else load_composed_scene_spec(scene)
@@ -113,7 +133,9 @@ def load_composed_scene(scene: str | Path | ComposedSceneSpec, load_asset: Asset
         fields.append(_place(loaded, np.eye(4), 1.0, 0, 0, spec.background.holes))
         sky = loaded.sky
     for obj in spec.objects:
-        field = _place(load_asset(obj.asset, spec.path), rigid_to_world(obj), obj.scale, obj.instance_id, CLASS_IDS[obj.class_name])
+        field = _place(
+            load_asset(obj.asset, spec.path), rigid_to_world(obj), obj.scale, obj.instance_id, CLASS_IDS[obj.class_name]
+        )
         fields.append(field)
         boxes.append(_object_box(obj, field, spec.path))
     return ComposedScene(spec, fields, sorted(boxes, key=lambda b: b.instance_id), tuple(sky))

@@ -4,15 +4,16 @@ Files are read and typed fields checked as ground-truth scenes are (`nerfgen.yam
 `nerfgen.mapping_reader`), and the camera rig is the ground-truth scene parser's, so both
 kinds of scene file report errors alike.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 from nerfgen.classes import CLASS_IDS, MAX_INSTANCE_ID
+from nerfgen.mapping_reader import MappingReader
 from nerfgen.procedural.parse import parse_rig
 from nerfgen.procedural.spec import Pose
-from nerfgen.mapping_reader import MappingReader
 from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec, Hole, PlacedObject
 from nerfgen.yaml_file import read_yaml
 
@@ -73,7 +74,10 @@ def _background(r: MappingReader) -> Background:
     holes = b.raw("holes", [])
     if not isinstance(holes, list):
         b.fail("'holes' must be a list of boxes")
-    return Background(asset=_asset(b, "asset"), holes=tuple(_hole(MappingReader(r.file, h, f"background.holes[{i}]")) for i, h in enumerate(holes)))
+    return Background(
+        asset=_asset(b, "asset"),
+        holes=tuple(_hole(MappingReader(r.file, h, f"background.holes[{i}]")) for i, h in enumerate(holes)),
+    )
 
 
 def _rotation(r: MappingReader) -> tuple[float, float, float]:

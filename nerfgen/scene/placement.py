@@ -1,12 +1,13 @@
 """Placement maths shared by the neural renderer and the exact twin, so both agree on
 every pose and box: x_world = position + scale * R @ x_asset."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from nerfgen.procedural.build import InstanceBox
-from nerfgen.classes import CLASS_IDS
 from nerfgen.cameras.transforms import rotation_rpy
+from nerfgen.classes import CLASS_IDS
+from nerfgen.procedural.build import InstanceBox
 from nerfgen.procedural.transforms import pose_matrix
 from nerfgen.scene.spec import Hole, PlacedObject
 
@@ -60,7 +61,17 @@ def holes_world_to_box(holes: tuple[Hole, ...]) -> tuple[np.ndarray, np.ndarray]
 
 
 def inside_holes(points: np.ndarray, holes: tuple[Hole, ...]) -> np.ndarray:
-    """[N,3] world points -> [N] bool, inside any hole box (boundary included)."""
+    """[N,3] world points -> [N] bool, inside any hole box (boundary included).
+
+    Only the points within the holes' world-aligned bounds (padded by a micrometre, far
+    more than float64 rounding) take the exact oriented-box test: most samples of a
+    street are nowhere near a hole."""
     w2b, half = holes_world_to_box(holes)
-    local = np.einsum("kij,nj->nki", w2b[:, :3, :3], points) + w2b[None, :, :3, 3]  # [N,k,3]
-    return (np.abs(local) <= half[None]).all(-1).any(-1)
+    centres = np.array([h.center for h in holes], np.float64).reshape(-1, 3)
+    reach = np.abs(np.transpose(w2b[:, :3, :3], (0, 2, 1))) @ half[:, :, None]  # [k,3,1] world half extents
+    lo, hi = (centres - reach[..., 0]).min(0) - 1e-6, (centres + reach[..., 0]).max(0) + 1e-6
+    near = ((points >= lo) & (points <= hi)).all(-1)
+    inside = np.zeros(len(points), bool)
+    local = np.einsum("kij,nj->nki", w2b[:, :3, :3], points[near]) + w2b[None, :, :3, 3]  # [n,k,3]
+    inside[near] = (np.abs(local) <= half[None]).all(-1).any(-1)
+    return inside

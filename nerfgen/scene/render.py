@@ -22,6 +22,7 @@ surface range sum(w t) / opacity along the unit ray, reported where opacity >=
 weights; instance and class of the field with the largest accumulated weight, where
 "nothing" (1 - opacity) also competes and the background field counts as 0 (stuff).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -91,9 +92,14 @@ def _march(
     origins, directions = sf.to_field(rays_o[rays], rays_d[rays])
     s = sf.scale
     local = sf.grid.march(
-        origins, directions, sf.step_size, cone_angle=sf.cone_angle, near_plane=near_plane / s,
-        t_min=t_near[rays] / s, t_max=t_far[rays] / s,
-    )  # fmt: skip
+        origins,
+        directions,
+        sf.step_size,
+        cone_angle=sf.cone_angle,
+        near_plane=near_plane / s,
+        t_min=t_near[rays] / s,
+        t_max=t_far[rays] / s,
+    )
     ray_indices = rays[local.ray_indices]
     t_starts, t_ends = local.t_starts * s, local.t_ends * s
     if sf.holes and ray_indices.numel() > 0:
@@ -133,7 +139,10 @@ def render_composed_rays(
             w2b = torch.stack([sf.world_to_field_rigid for sf in fields])
             t_near, t_far, hit = ray_box_intersect(rays_o, rays_d, lo, hi, w2b)  # [n, n_fields]
             hit &= torch.tensor(boxed)[None]
-            per_field = [_march(sf, rays_o, rays_d, t_near[:, k], t_far[:, k], hit[:, k], config.near_plane) for k, sf in enumerate(fields)]
+            per_field = [
+                _march(sf, rays_o, rays_d, t_near[:, k], t_far[:, k], hit[:, k], config.near_plane)
+                for k, sf in enumerate(fields)
+            ]
         if not per_field:
             empty = torch.empty(0)
             per_field = [PackedSamples.from_ray_indices(empty.long(), empty, empty, n)]
@@ -163,8 +172,11 @@ def render_composed_rays(
 
     all_fields = sample_fields
     samples, keep, comp = composite_visible(
-        samples, lambda s: evaluate(s, all_fields, full=False)[0], lambda s, keep: evaluate(s, all_fields[keep], full=True),
-        config.transmittance_threshold, config.alpha_threshold,
+        samples,
+        lambda s: evaluate(s, all_fields, full=False)[0],
+        lambda s, keep: evaluate(s, all_fields[keep], full=True),
+        config.transmittance_threshold,
+        config.alpha_threshold,
     )
     sample_fields = all_fields[keep]
     surface = comp.opacity >= config.surface_opacity

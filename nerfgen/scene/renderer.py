@@ -10,6 +10,7 @@ would pick 58-69 % of a trained street's pixels (field noise, learned texture), 
 rays; silhouettes are 2-5 % of them (measured on the demo's street with three inserted
 cars, 160 x 120). Labels stay the pixel-centre ray's.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ import torch
 from torch import Tensor
 
 from nerfgen.cameras import Cameras, generate_rays, range_to_depth_z
+from nerfgen.ops.packed import PackedSamples
 from nerfgen.procedural.build import InstanceBox
 from nerfgen.render.frame import FrameMaps, LidarScan
-from nerfgen.ops.packed import PackedSamples
 from nerfgen.render.supersample import any_neighbour, box_filter, subpixel_uv
 from nerfgen.render.surface_normals import surface_normals
 from nerfgen.scene.fields import SceneField
@@ -64,7 +65,9 @@ def _concat_packed(parts: list[PackedSamples]) -> PackedSamples:
     """Packed samples of consecutive ray chunks as one (ray indices shifted per chunk)."""
     shifts = np.cumsum([0] + [p.n_rays for p in parts])
     ray_indices = torch.cat([p.ray_indices + int(s) for p, s in zip(parts, shifts)])
-    return PackedSamples.from_ray_indices(ray_indices, torch.cat([p.t_starts for p in parts]), torch.cat([p.t_ends for p in parts]), int(shifts[-1]))
+    return PackedSamples.from_ray_indices(
+        ray_indices, torch.cat([p.t_starts for p in parts]), torch.cat([p.t_ends for p in parts]), int(shifts[-1])
+    )
 
 
 def silhouette_pixels(instance: np.ndarray, has_surface: np.ndarray) -> np.ndarray:  # [H,W] each -> [H,W] bool
@@ -106,8 +109,12 @@ def render_composed_image(
     if config.normals == "surface":
         points = rays.origins + rays.directions * range_[:, None]
         normals = surface_normals(
-            points.reshape(h, w, 3), rays.directions.reshape(h, w, 3), range_.reshape(h, w), range_.reshape(h, w) > 0,
-            segments=instance, radius=config.surface_normal_radius,
+            points.reshape(h, w, 3),
+            rays.directions.reshape(h, w, 3),
+            range_.reshape(h, w),
+            range_.reshape(h, w) > 0,
+            segments=instance,
+            radius=config.surface_normal_radius,
         ).reshape(-1, 3)
     cam_rotation = cameras.c2w[index, :3, :3].float()
     rgb = cat("rgb").reshape(h, w, 3)
@@ -116,7 +123,9 @@ def render_composed_image(
         if len(ys):
             with torch.no_grad():
                 sub = generate_rays(cameras, index, torch.from_numpy(subpixel_uv(ys, xs, supersample)))
-                sub_rgb = torch.cat([o.rgb for o in _render_chunks(fields, sub.origins, sub.directions, sky, config, normals=False)])
+                sub_rgb = torch.cat(
+                    [o.rgb for o in _render_chunks(fields, sub.origins, sub.directions, sky, config, normals=False)]
+                )
             rgb[ys, xs] = torch.from_numpy(box_filter(sub_rgb.numpy(), supersample)).float()
     return ComposedImage(
         rgb=rgb,

@@ -19,6 +19,7 @@ and objects (radiance fields or ground-truth assets) placed at poses.
 Paths are relative to the scene file's folder. Poses follow `nerfgen.procedural.spec.Pose`:
 x_world = position + scale * R(roll, pitch, yaw) @ x_asset.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

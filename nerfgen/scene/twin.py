@@ -6,6 +6,7 @@ becomes stuff (instance 0, class 0), as the neural background carries no labels;
 object's triangles take its placed instance id and class. Boxes and poses come from
 `placed_instance_box`, exactly as in the neural scene.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from nerfgen.cameras.transforms import apply
+from nerfgen.classes import CLASS_IDS
 from nerfgen.errors import NerfgenError
 from nerfgen.procedural.build import GTScene, load_scene
-from nerfgen.classes import CLASS_IDS
-from nerfgen.cameras.transforms import apply
 from nerfgen.scene.load import asset_gt_box, default_rig
 from nerfgen.scene.parse import load_composed_scene_spec
 from nerfgen.scene.placement import asset_to_world, inside_holes, placed_instance_box
@@ -94,9 +95,13 @@ def composed_gt_scene(scene: str | Path | ComposedSceneSpec) -> GTScene:
         asset = _gt_of(obj.asset, spec.path)
         placed = _transformed(asset, asset_to_world(obj))
         parts.append(_labelled(placed, np.ones(len(placed.faces), bool), obj.instance_id, CLASS_IDS[obj.class_name]))
-        boxes.append(placed_instance_box(obj, asset_gt_box(obj.asset, spec.path), f"{obj.class_name}_{obj.instance_id}"))
+        boxes.append(
+            placed_instance_box(obj, asset_gt_box(obj.asset, spec.path), f"{obj.class_name}_{obj.instance_id}")
+        )
         base = base or asset.spec
     if not parts:
         raise NerfgenError(spec.path, "scene has no background and no objects: nothing to ray cast")
     twin_spec = dataclasses.replace(base, name=spec.path.stem, rig=default_rig(spec))
-    return dataclasses.replace(_concatenate(parts, twin_spec), instances=tuple(sorted(boxes, key=lambda b: b.instance_id)))
+    return dataclasses.replace(
+        _concatenate(parts, twin_spec), instances=tuple(sorted(boxes, key=lambda b: b.instance_id))
+    )

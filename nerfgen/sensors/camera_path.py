@@ -12,6 +12,7 @@ H / 2 / tan(fov / 2) for both axes with the principal point at the image centre,
 the per-frame `aspect` is not used (render_width / render_height fix the image). Only
 perspective paths are read. Without `fps`, fps = frames / `seconds`.
 """
+
 from __future__ import annotations
 
 import math

@@ -5,6 +5,7 @@ trajectory puts it (e.g. on the ground under the vehicle). LiDARs use the same a
 Cameras use OpenCV axes (x right, y down, z forward), so a camera looking along ego +x
 has camera-to-ego rotation FORWARD_CAMERA_TO_EGO.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,9 @@ FORWARD_CAMERA_TO_EGO = np.array(
 )
 
 
-def mount(translation=(0.0, 0.0, 0.0), roll_deg: float = 0.0, pitch_deg: float = 0.0, yaw_deg: float = 0.0) -> np.ndarray:
+def mount(
+    translation=(0.0, 0.0, 0.0), roll_deg: float = 0.0, pitch_deg: float = 0.0, yaw_deg: float = 0.0
+) -> np.ndarray:
     """Sensor-to-ego [4,4] float64 of a sensor with ego-like axes (a LiDAR) at `translation`
     (metres, ego frame), rotated by R = Rz(yaw) Ry(pitch) Rx(roll) as in scene files:
     yaw > 0 turns it left, pitch > 0 tilts its x axis down."""
@@ -27,7 +30,9 @@ def mount(translation=(0.0, 0.0, 0.0), roll_deg: float = 0.0, pitch_deg: float =
     return m
 
 
-def camera_mount(translation=(0.0, 0.0, 0.0), roll_deg: float = 0.0, pitch_deg: float = 0.0, yaw_deg: float = 0.0) -> np.ndarray:
+def camera_mount(
+    translation=(0.0, 0.0, 0.0), roll_deg: float = 0.0, pitch_deg: float = 0.0, yaw_deg: float = 0.0
+) -> np.ndarray:
     """Camera-to-ego [4,4] (OpenCV camera axes) of a camera looking along the x axis of
     `mount(translation, roll_deg, pitch_deg, yaw_deg)`: yaw 0 looks forward, 90 left."""
     return mount(translation, roll_deg, pitch_deg, yaw_deg) @ FORWARD_CAMERA_TO_EGO

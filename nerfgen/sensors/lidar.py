@@ -12,6 +12,7 @@ so ray i has azimuth step i // n_beams and ring i % n_beams, and reshaping per-r
 values to [n_azimuth, n_beams] gives a range image. A sweep is instantaneous: the
 ego-motion during the 0.1 s rotation (rolling shutter) is ignored.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

@@ -23,6 +23,7 @@ Minimum ranges of VLP-16 (0.5 m) and HDL-32E (1.0 m) are approximations of the s
 The mount pose (`sensor_to_ego`) defaults to KITTI's Velodyne height, 1.73 m above an
 ego origin on the ground. Change any field with `dataclasses.replace(HDL64E, ...)`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -99,7 +100,9 @@ def chosen_lidar(
     roll pitch yaw degrees on the ego frame; default the preset's) and firing every
     `azimuth_deg` degrees (default the preset's)."""
     if mount_pose is not None and not all(abs(v) < MAX_MOUNT for v in mount_pose):  # NaN fails too
-        raise NerfgenError(None, f"--lidar-mount must be 6 finite numbers within +-{MAX_MOUNT:g}, got {list(mount_pose)}")
+        raise NerfgenError(
+            None, f"--lidar-mount must be 6 finite numbers within +-{MAX_MOUNT:g}, got {list(mount_pose)}"
+        )
     if azimuth_deg is not None and not MIN_AZIMUTH_DEG <= azimuth_deg <= 360:
         raise NerfgenError(None, f"--lidar-azimuth-deg must be in [{MIN_AZIMUTH_DEG}, 360], got {azimuth_deg}")
     if choice == "none":

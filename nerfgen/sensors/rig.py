@@ -4,6 +4,7 @@ Every rig camera has its own intrinsics, distortion model (pinhole, OpenCV or fi
 see nerfgen.cameras.distortion) and camera-to-ego extrinsic; `rig_cameras` places the
 rig at every ego pose and returns one `Cameras` batch that `generate_rays` renders.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,8 +77,9 @@ def _shared_model(cameras: list[RigCamera]) -> str:
         expected = DISTORTION_COEFFS.get(c.distortion)
         if expected is None or len(c.dist_coeffs) != len(expected):
             raise NerfgenError(
-                None, f"rig camera {c.name!r}: distortion {c.distortion!r} needs coefficients {expected}, "
-                f"got {len(c.dist_coeffs)} values"
+                None,
+                f"rig camera {c.name!r}: distortion {c.distortion!r} needs coefficients {expected}, "
+                f"got {len(c.dist_coeffs)} values",
             )
     models = {c.distortion for c in cameras}
     if len(models) == 1:

@@ -6,6 +6,7 @@ cameras: `Dataset.subset(split).cameras`). nerfstudio camera paths are read by
 `nerfgen.sensors.camera_path`. For a rig on a vehicle, turn a trajectory into ego poses
 with `nerfgen.sensors.frames.ego_poses`.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -7,6 +7,7 @@ object's (x length, forward; y width, left; z height, up), and its dims are
 the pose at any other time is interpolated (translation linearly, rotation by slerp) and
 held constant before the first and after the last timestamp.
 """
+
 from __future__ import annotations
 
 import uuid

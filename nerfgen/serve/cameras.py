@@ -5,6 +5,7 @@ server has one camera `front`. Their intrinsics are computed as the scene rig's 
 are (nerfgen.procedural.rig_cameras), so a camera of the rig's field of view and size renders the
 same pixels as `nerfgen render` at the same pose.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,9 +47,16 @@ class CameraSpec:
     def to_json(self) -> dict:
         focal = focal_from_fov(math.radians(self.hfov_deg), self.width)
         return {
-            "name": self.name, "width": self.width, "height": self.height, "hfov_deg": self.hfov_deg,
-            "fx": focal, "fy": focal, "cx": self.width / 2, "cy": self.height / 2, "distortion": "none",
-        }  # fmt: skip
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+            "hfov_deg": self.hfov_deg,
+            "fx": focal,
+            "fy": focal,
+            "cx": self.width / 2,
+            "cy": self.height / 2,
+            "distortion": "none",
+        }
 
 
 def parse_camera(text: str, default_hfov_deg: float) -> CameraSpec:

@@ -1,4 +1,5 @@
 """`ServeConfig`: the options of `nerfgen serve` (nerfgen.cli.serve exposes them through tyro)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -10,6 +10,7 @@ Arrays (labels, LiDAR) go inside a JSON document, as one of:
 - "raw": per array {"dtype": numpy dtype string, little-endian ("<f4", "|u1"),
   "shape": [...], "data": base64 of the C-order bytes}.
 """
+
 from __future__ import annotations
 
 import base64
@@ -44,4 +45,8 @@ def encoded_arrays(arrays: dict[str, np.ndarray], encoding: str) -> dict:
 
 def _raw_array(array: np.ndarray) -> dict:
     little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-    return {"dtype": little.dtype.str, "shape": list(little.shape), "data": base64.b64encode(little.tobytes()).decode("ascii")}
+    return {
+        "dtype": little.dtype.str,
+        "shape": list(little.shape),
+        "data": base64.b64encode(little.tobytes()).decode("ascii"),
+    }

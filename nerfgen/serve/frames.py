@@ -1,5 +1,6 @@
 """What the render endpoints compute, on the worker thread: images, labelled frames and
 LiDAR sweeps of a renderer, as JSON-ready documents (arrays encoded by nerfgen.serve.encoding)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,9 @@ def rgb_image(renderer: FrameRenderer, cameras: Cameras) -> np.ndarray:  # uint8
     return rgb_u8(renderer.render(cameras, 0).rgb)
 
 
-def frame_document(renderer: FrameRenderer, cameras: Cameras, uuids: dict[int, str], outputs: list[str], encoding: str) -> dict:
+def frame_document(
+    renderer: FrameRenderer, cameras: Cameras, uuids: dict[int, str], outputs: list[str], encoding: str
+) -> dict:
     """One camera's labelled frame: "labels" (nerfgen.labels.serialize: the camera, and with
     output "boxes" one record per actor with its uuid: 2D/3D boxes, poses, occlusion,
     truncation) and the maps of `outputs` as arrays:
@@ -41,7 +44,9 @@ def frame_document(renderer: FrameRenderer, cameras: Cameras, uuids: dict[int, s
     return {"labels": doc, **encoded_arrays(arrays, encoding)}
 
 
-def lidar_document(renderer: FrameRenderer, spec: LidarSpec, sensor_to_world: np.ndarray, uuids: dict[int, str], encoding: str) -> dict:
+def lidar_document(
+    renderer: FrameRenderer, spec: LidarSpec, sensor_to_world: np.ndarray, uuids: dict[int, str], encoding: str
+) -> dict:
     """One sweep: the returns' points in the LiDAR frame and in the world (float32 [N,3]),
     range, intensity (float32 [N]), ring, instance, class_id (int32 [N]); "uuids" names the
     actor of each instance id present."""

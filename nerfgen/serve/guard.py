@@ -4,6 +4,7 @@ With a token, a request without `Authorization: Bearer <token>` gets 401 before 
 else is read. Bodies are read here in full, up to `max_body_bytes` (413 beyond), so no
 request can make the server buffer an unbounded body; the app then reads the same bytes.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -23,7 +24,12 @@ class RequestGuard:
             return
         headers = dict(scope["headers"])
         if self.expected is not None and not hmac.compare_digest(headers.get(b"authorization", b""), self.expected):
-            await _error(send, 401, "missing or wrong bearer token (Authorization: Bearer <token>)", ((b"www-authenticate", b"Bearer"),))
+            await _error(
+                send,
+                401,
+                "missing or wrong bearer token (Authorization: Bearer <token>)",
+                ((b"www-authenticate", b"Bearer"),),
+            )
             return
         declared = headers.get(b"content-length", b"0")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -55,8 +61,15 @@ def _replay(body: bytes, receive):
 
 async def _error(send, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
     content = json_bytes({"error": message}, indent=None)
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()), *headers],
-    })  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+                *headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": content})

@@ -7,6 +7,7 @@ composed radiance-field scene moves the object's field (its field-to-world trans
 Both move the object's box and pose with it. Background holes stay where the scene file
 cut them: a car moved away from its hole leaves the hole empty.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -71,9 +72,10 @@ def moved_composed_scene(scene: ComposedScene, deltas: dict[int, np.ndarray]) ->
     """`scene` with object i's field and box displaced by deltas[i]."""
     fields = [
         dataclasses.replace(f, to_world=(torch.from_numpy(deltas[f.instance_id]) @ f.to_world.double()).float())
-        if f.instance_id in deltas else f
+        if f.instance_id in deltas
+        else f
         for f in scene.fields
-    ]  # fmt: skip
+    ]
     return dataclasses.replace(scene, fields=fields, boxes=[_moved(b, deltas) for b in scene.boxes])
 
 

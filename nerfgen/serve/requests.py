@@ -5,6 +5,7 @@ not know, as NeuRAD's do (NeuroNCAP sends `is_target_actor`); nerfgen's own refu
 so a misspelt option is an error rather than silently the default. Floats must be finite:
 NaN and infinity (which Python's JSON reader accepts) are refused with 422.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Literal

@@ -6,6 +6,7 @@ alone, and renders of one state are deterministic: with every actor at its scene
 pose the server renders with the very renderer `nerfgen render` uses, so its pixels are
 the same bytes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ system chose for --port 0) already accepts connections. On SIGTERM or SIGINT uvi
 accepting, lets every request it has finish (at most the one rendering and the queued
 ones, --queue bounds them), then the worker thread ends and the process exits with 0.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -31,7 +32,9 @@ def is_loopback(host: str) -> bool:
 def check_config(config: ServeConfig) -> None:
     """One-line errors for options that cannot work, before the scene is loaded."""
     if not is_loopback(config.host) and not config.token:
-        raise NerfgenError(None, f"--host {config.host} is not a loopback address: serving it requires --token (bearer auth)")
+        raise NerfgenError(
+            None, f"--host {config.host} is not a loopback address: serving it requires --token (bearer auth)"
+        )
     if config.token is not None and not config.token.strip():
         raise NerfgenError(None, "--token must not be empty")
     if not 0 <= config.port <= 65535:
@@ -61,7 +64,10 @@ def serve(config: ServeConfig) -> None:
     server = uvicorn.Server(uvicorn_config)
     host, port = sock.getsockname()[:2]
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    print(f"nerfgen serve: {config.scene} ({len(served.actors)} actors; cameras {', '.join(cameras)}) on {url}", flush=True)
+    print(
+        f"nerfgen serve: {config.scene} ({len(served.actors)} actors; cameras {', '.join(cameras)}) on {url}",
+        flush=True,
+    )
     # uvicorn re-raises the stop signal once it has shut down, to whatever handler was there
     # before it: a no-op one lets the worker finish and the process exit with 0.
     previous = {sig: signal.signal(sig, lambda *_: None) for sig in STOP_SIGNALS}

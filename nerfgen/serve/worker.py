@@ -5,6 +5,7 @@ or changes the scene becomes a job for one thread, in arrival order. At most `qu
 jobs wait besides the one being run; a request that finds the queue full is refused at
 once (`QueueFull`, answered 429) instead of building a backlog no client waits for.
 """
+
 from __future__ import annotations
 
 import asyncio

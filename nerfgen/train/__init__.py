@@ -1,9 +1,10 @@
 """Training fields from posed images, and evaluating them. The public calls:
 
-    trained = train_field("data/lego", "runs/lego", downscale=8)   # -> TrainedField
-    trained = load_trained("runs/lego")                            # newest checkpoint
-    summary = evaluate(trained, load_dataset(...), "test", Path("runs/lego"))
+trained = train_field("data/lego", "runs/lego", downscale=8)   # -> TrainedField
+trained = load_trained("runs/lego")                            # newest checkpoint
+summary = evaluate(trained, load_dataset(...), "test", Path("runs/lego"))
 """
+
 from nerfgen.train.api import train_field
 from nerfgen.train.config import GridConfig, RunConfig, TrainConfig
 from nerfgen.train.evaluate import evaluate

@@ -1,4 +1,5 @@
 """`train_field`: dataset path in, trained run directory out (what `nerfgen train` calls)."""
+
 from __future__ import annotations
 
 import json
@@ -84,8 +85,14 @@ def train_field(
 
 
 def _prepare(
-    data: Path, downscale: int, train: TrainConfig, field: NGPFieldConfig, grid: GridConfig,
-    render: RenderConfig, aabb: tuple[float, float, float, float, float, float] | None, data_options: dict[str, str],
+    data: Path,
+    downscale: int,
+    train: TrainConfig,
+    field: NGPFieldConfig,
+    grid: GridConfig,
+    render: RenderConfig,
+    aabb: tuple[float, float, float, float, float, float] | None,
+    data_options: dict[str, str],
 ) -> tuple[Dataset, RunConfig]:
     """The dataset and the run's config, validated before any file is written."""
     dataset = load_dataset(data, downscale, (0.0, 0.0, 0.0), **data_options, holdout_every=train.holdout_every)
@@ -100,9 +107,15 @@ def _prepare(
     if train.progress:
         print(describe_extent(extent, grid))
     config = RunConfig(
-        data=str(data.resolve()), downscale=downscale, aabb=extent.aabb,
-        field=field, grid=grid, render=render, train=train, data_options=data_options,
-    )  # fmt: skip
+        data=str(data.resolve()),
+        downscale=downscale,
+        aabb=extent.aabb,
+        field=field,
+        grid=grid,
+        render=render,
+        train=train,
+        data_options=data_options,
+    )
     try:
         check_ranges(config)
     except ValueError as e:
@@ -121,7 +134,9 @@ def _check_resumable(out: Path, data: Path) -> None:
     if not out.is_dir() or not any(out.iterdir()):
         raise NerfgenError(out, "nothing to resume here: train without --resume to start a run")
     if not _is_training_run(out) and not list_checkpoints(out):
-        raise NerfgenError(out, f"cannot resume: not a nerfgen training run (no checkpoints, no {MARKER_NAME} of train)")
+        raise NerfgenError(
+            out, f"cannot resume: not a nerfgen training run (no checkpoints, no {MARKER_NAME} of train)"
+        )
 
 
 def _is_training_run(out: Path) -> bool:

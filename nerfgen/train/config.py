@@ -1,9 +1,11 @@
 """Typed configuration of a training run (saved as RUN/config.json and in every checkpoint)."""
+
 from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from nerfgen.fields.ngp import NGPFieldConfig

@@ -1,4 +1,5 @@
 """Training data as flat ray tables, the held-out split, and a capture's background colour."""
+
 from __future__ import annotations
 
 import json

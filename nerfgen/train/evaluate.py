@@ -3,7 +3,10 @@
 PSNR/SSIM compare renders over the dataset's background with its images. Where the
 dataset has ground truth (captures of scenes/ do), depth_z AbsRel is measured on pixels
 with valid ground-truth depth and normal angle error on pixels with a ground-truth normal.
+Data with LiDAR scans gets range metrics on the scans of the held-out frames
+(nerfgen.train.lidar_eval).
 """
+
 from __future__ import annotations
 
 import io
@@ -22,6 +25,7 @@ from nerfgen.errors import NerfgenError
 from nerfgen.output_dir import output_dir
 from nerfgen.render.image import ImageOutput, render_image
 from nerfgen.train.data import split_indices
+from nerfgen.train.lidar_eval import held_out_scans, lidar_metrics
 from nerfgen.train.metrics import depth_abs_rel, normal_angle_deg, psnr, ssim
 from nerfgen.train.run import TrainedField
 
@@ -81,7 +85,15 @@ def side_by_side(target: Tensor, render: ImageOutput) -> Tensor:  # -> [H, k*W, 
     return torch.cat(panels, dim=1)
 
 
-def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path, holdout_every: int | None = None) -> dict:
+def _frame_ids(dataset: Dataset, frames: Tensor) -> Tensor | None:
+    """The capture's frame numbers of images `frames` (readers with LiDAR record them)."""
+    ids = dataset.metadata.get("frame_ids")
+    return None if ids is None else torch.as_tensor(ids)[frames]
+
+
+def evaluate(
+    trained: TrainedField, dataset: Dataset, split: str, out_dir: Path, holdout_every: int | None = None
+) -> dict:
     """Renders every frame of `split`, writes out_dir/eval.json and out_dir/eval/*.png,
     and returns the summary written to eval.json. Data without a test split holds out
     every `holdout_every`-th frame (default: the run's, `--holdout-every` of train).
@@ -100,11 +112,22 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path,
     with output_dir(out_dir / "eval", "eval", inputs, overwrite=True) as image_dir:  # the run's own eval images
         for k, i in enumerate(frames.tolist()):
             render = render_image(
-                trained.field, trained.grid, dataset.cameras, i, trained.config.render,
-                background=dataset.background, normals=want_normals, surface_normals=True,
+                trained.field,
+                trained.grid,
+                dataset.cameras,
+                i,
+                trained.config.render,
+                background=dataset.background,
+                normals=want_normals,
+                surface_normals=True,
             )
             target = dataset.images[i]
-            view = {"frame": i, "image": dataset.image_paths[i].name, "psnr": psnr(render.rgb, target), "ssim": ssim(render.rgb, target)}
+            view = {
+                "frame": i,
+                "image": dataset.image_paths[i].name,
+                "psnr": psnr(render.rgb, target),
+                "ssim": ssim(render.rgb, target),
+            }
             if dataset.depths_z is not None and (dataset.depths_z[i] > 0).any():
                 view["depth_abs_rel"] = depth_abs_rel(render.depth_z, dataset.depths_z[i], dataset.depths_z[i] > 0)
             if gt_normals is not None:
@@ -115,7 +138,9 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path,
                     all_angles.setdefault(kind, []).append(angles)
                     view[f"{kind}_median_deg"] = angles.median().item() if angles.numel() else float("nan")
             views.append(view)
-            (image_dir / f"{k:04d}_{dataset.image_paths[i].stem}.png").write_bytes(_to_png(side_by_side(target, render)))
+            (image_dir / f"{k:04d}_{dataset.image_paths[i].stem}.png").write_bytes(
+                _to_png(side_by_side(target, render))
+            )
     summary: dict = {
         "checkpoint": str(trained.checkpoint),
         "step": trained.step,
@@ -131,6 +156,10 @@ def evaluate(trained: TrainedField, dataset: Dataset, split: str, out_dir: Path,
         angles = torch.cat(parts)
         summary[f"{kind}_mean_deg"] = angles.mean().item()
         summary[f"{kind}_median_deg"] = angles.median().item()
+    if dataset.lidar is not None:
+        held_out = held_out_scans(dataset.lidar, _frame_ids(dataset, frames))
+        if held_out.numel():
+            summary["lidar"] = lidar_metrics(trained, dataset.lidar, held_out)
     summary["views"] = views
     atomic_write_bytes(out_dir / "eval.json", (json.dumps(summary, indent=2) + "\n").encode())
     return summary

@@ -14,6 +14,7 @@ the foreground where most points lie and the cameras move, and the field models 
 rest in contracted space (nerfgen.fields.contraction), the occupancy grid reaching it
 with cascades (level l covers the box scaled by 2**l) out past the farthest point.
 """
+
 from __future__ import annotations
 
 import math
@@ -75,7 +76,12 @@ def scene_extent(
         box, source = _metadata_box(dataset), "the dataset's scene_aabb"
     elif points is not None:
         box = _points_box(points, None if bounded else FOREGROUND_QUANTILES, dataset)
-        source = f"{len(points)} surface points" if bounded else f"the central {int(100 * (FOREGROUND_QUANTILES[1] - FOREGROUND_QUANTILES[0]))} % of {len(points)} points and the cameras"
+        source = (
+            f"{len(points)} surface points"
+            if bounded
+            else f"the central {int(100 * (FOREGROUND_QUANTILES[1] - FOREGROUND_QUANTILES[0]))} % "
+            f"of {len(points)} points and the cameras"
+        )
     else:
         box, source = _camera_box(dataset), "the cameras' optical axes"
     size = (box[3:] - box[:3]).max()
@@ -164,7 +170,8 @@ def _camera_box(dataset: Dataset) -> Tensor:
     proj = torch.eye(3, dtype=torch.float64) - axes[:, :, None] * axes[:, None, :]
     centre = torch.linalg.lstsq(proj.sum(0), (proj @ origins[:, :, None]).sum(0)).solution[:, 0]
     half_fov = torch.minimum(
-        torch.atan(0.5 * cams.width.double() / cams.fx.double()), torch.atan(0.5 * cams.height.double() / cams.fy.double())
+        torch.atan(0.5 * cams.width.double() / cams.fx.double()),
+        torch.atan(0.5 * cams.height.double() / cams.fy.double()),
     )
     half = ((origins - centre).norm(dim=-1) * torch.tan(half_fov)).min().item()
     if not math.isfinite(half) or half <= 0:

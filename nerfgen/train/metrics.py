@@ -1,4 +1,5 @@
 """Image and geometry metrics for evaluation: PSNR, SSIM, depth AbsRel, normal angle error."""
+
 from __future__ import annotations
 
 import math

@@ -21,6 +21,7 @@ LiDAR projected into the images, as MARS and NeuRAD train on).
 Only values still at their defaults are replaced, so explicit settings win
 (`nerfgen train DATA --preset street --max-resolution 1024`).
 """
+
 from __future__ import annotations
 
 from dataclasses import fields, replace

@@ -1,4 +1,5 @@
 """A rich progress bar for training: step, loss, batch PSNR, rays per second."""
+
 from __future__ import annotations
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,7 +13,9 @@ class TrainProgress:
         self._progress = Progress(
             TextColumn("[bold]train[/] step {task.fields[step]}"),
             BarColumn(),
-            TextColumn("loss {task.fields[loss]:.4f}  PSNR {task.fields[psnr]:.2f} dB  {task.fields[rays_per_s]:,.0f} rays/s"),
+            TextColumn(
+                "loss {task.fields[loss]:.4f}  PSNR {task.fields[psnr]:.2f} dB  {task.fields[rays_per_s]:,.0f} rays/s"
+            ),
             TimeElapsedColumn(),
             disable=not enabled,
         )

@@ -8,6 +8,7 @@
 
 Every checkpoint carries its own config, so one file is enough to rebuild the field.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,9 @@ def checkpoint_path(run_dir: Path, step: int) -> Path:
 def list_checkpoints(run_dir: Path) -> list[Path]:
     """Checkpoints of a run, oldest first."""
     folder = Path(run_dir) / CHECKPOINT_DIR
-    found = [(int(m.group(1)), p) for p in folder.glob("step-*.safetensors") if (m := _CHECKPOINT_NAME.fullmatch(p.name))]
+    found = [
+        (int(m.group(1)), p) for p in folder.glob("step-*.safetensors") if (m := _CHECKPOINT_NAME.fullmatch(p.name))
+    ]
     return [p for _, p in sorted(found)]
 
 
@@ -105,7 +108,9 @@ def load_trained(run_or_checkpoint: str | Path) -> TrainedField:
     """Loads the newest checkpoint of a run (or the given checkpoint file) for rendering."""
     path = latest_checkpoint(run_or_checkpoint)
     tensors, meta, config = read_run_checkpoint(path)
-    field, grid = build_model(config, torch.Generator())  # initial weights are overwritten: keep the global RNG as it is
+    field, grid = build_model(
+        config, torch.Generator()
+    )  # initial weights are overwritten: keep the global RNG as it is
     load_state(field, take_prefixed(tensors, "field"), path, "field")
     load_state(grid, take_prefixed(tensors, "grid"), path, "occupancy grid")
     field.eval()

@@ -14,6 +14,7 @@ time instead, which converges faster under a deadline but is not reproducible, r
 or not; the training seconds already spent, which a resume needs, are kept in
 timing.json, for the step of each checkpoint.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,14 @@ from nerfgen.render.depth_loss import surface_opacity_loss
 from nerfgen.render.volume import render_rays, step_size
 from nerfgen.train.config import RunConfig
 from nerfgen.train.data import ray_table, split_indices
-from nerfgen.train.run import TIMING_FILE, build_model, checkpoint_path, list_checkpoints, load_state, read_run_checkpoint
+from nerfgen.train.run import (
+    TIMING_FILE,
+    build_model,
+    checkpoint_path,
+    list_checkpoints,
+    load_state,
+    read_run_checkpoint,
+)
 
 
 @dataclass
@@ -106,8 +114,13 @@ class Trainer:
         train, grid_cfg = self.config.train, self.config.grid
         self.field.train()
         self.grid.update(
-            self.step, self._occupancy, occ_thre=grid_cfg.occ_threshold, ema_decay=grid_cfg.ema_decay,
-            warmup_steps=grid_cfg.warmup_steps, n=grid_cfg.update_every, generator=self.generator,
+            self.step,
+            self._occupancy,
+            occ_thre=grid_cfg.occ_threshold,
+            ema_decay=grid_cfg.ema_decay,
+            warmup_steps=grid_cfg.warmup_steps,
+            n=grid_cfg.update_every,
+            generator=self.generator,
         )
         if self.surface_cells is not None:
             self.grid.binaries |= self.surface_cells
@@ -123,8 +136,14 @@ class Trainer:
         normals = self.field.normal_head is not None and train.normal_loss_weight > 0
         range_target = self.rays.range[idx] if self.depth_supervised else None
         out = render_rays(
-            self.field, self.grid, self.rays.origins[idx], self.rays.directions[idx], background,
-            self.config.render, normals=normals, distortion=train.distortion_loss_weight > 0,
+            self.field,
+            self.grid,
+            self.rays.origins[idx],
+            self.rays.directions[idx],
+            background,
+            self.config.render,
+            normals=normals,
+            distortion=train.distortion_loss_weight > 0,
             range_target=range_target,
         )
         mse = torch.nn.functional.mse_loss(out.rgb, target)
@@ -215,7 +234,10 @@ class Trainer:
         training seconds spent until then from timing.json."""
         tensors, meta, saved = read_run_checkpoint(path)
         if (saved.field, saved.grid, saved.render, saved.aabb) != (
-            self.config.field, self.config.grid, self.config.render, self.config.aabb,
+            self.config.field,
+            self.config.grid,
+            self.config.render,
+            self.config.aabb,
         ):
             raise NerfgenError(path, "checkpoint was trained with a different field/grid/render config or scene box")
         load_state(self.field, take_prefixed(tensors, "field"), path, "field")

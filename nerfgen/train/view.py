@@ -1,4 +1,5 @@
 """Orbit renders of a trained field: PNG frames and an animated GIF."""
+
 from __future__ import annotations
 
 import io
@@ -17,7 +18,11 @@ from nerfgen.train.run import TrainedField
 
 
 def render_orbit(
-    trained: TrainedField, reference: Cameras, n_views: int, out: Path, background=(1.0, 1.0, 1.0),
+    trained: TrainedField,
+    reference: Cameras,
+    n_views: int,
+    out: Path,
+    background=(1.0, 1.0, 1.0),
     overwrite: bool = False,
 ) -> Path:
     """Writes out/frame_NNNN.png and out/orbit.gif (all or nothing; `overwrite` replaces

@@ -28,6 +28,7 @@ One scene (000000) per split (all frames: "train"). Conventions:
   px_alone, bbox_obj is the projected 3D box (bbox_amodal, looser than the silhouette)
   and px_count_valid counts the occluded part as valid (a nearer surface covers it).
 """
+
 from __future__ import annotations
 
 import math

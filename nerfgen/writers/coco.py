@@ -22,6 +22,7 @@ category_id = nerfgen class id. Annotation ids start at 1 in each file (COCOeval
 treats id 0 as "no match"). Categories: every class seen on an instance in the
 dataset, the same list in every split file.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -95,9 +96,7 @@ class CocoWriter:
         side_files = {
             "depth_file": (f"depth/{name}.npy", lambda: float_map_npy(maps.depth_z)),
             "depth_exr_file": (f"depth/{name}.exr", lambda: depth_exr_bytes(maps.depth_z)),
-            "depth_png_file": (
-                f"depth/{name}.png", lambda: png_bytes(depth_to_u16(maps.depth_z, DEPTH_PNG_SCALE_MM))
-            ),
+            "depth_png_file": (f"depth/{name}.png", lambda: png_bytes(depth_to_u16(maps.depth_z, DEPTH_PNG_SCALE_MM))),
             "normals_file": (f"normals/{name}.npy", lambda: float_map_npy(maps.normals_world)),
             "normals_vis_file": (f"normals/{name}.png", lambda: png_bytes(normals_preview_u8(maps.normals_world))),
         }

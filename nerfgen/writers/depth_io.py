@@ -9,6 +9,7 @@ non-finite depth, or depth beyond the largest storable value 65535 * depth_scale
 (65.535 m at depth_scale 1). Such overflow is written as 0 rather than clipped, since a
 clipped value would be a wrong depth that looks valid.
 """
+
 from __future__ import annotations
 
 import io

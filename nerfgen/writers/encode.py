@@ -1,4 +1,5 @@
 """Deterministic encoders: arrays and JSON documents to file bytes (same input, same bytes)."""
+
 from __future__ import annotations
 
 import io

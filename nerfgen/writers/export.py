@@ -9,6 +9,7 @@ run deletes the partial directory, unless it ran with `resume`: then the next `r
 run keeps every file it finished (each file is written atomically, see
 nerfgen.writers.sink) and writes the rest, ending byte-identical to an uninterrupted run.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,9 +20,9 @@ from pathlib import Path
 from nerfgen.errors import NerfgenError
 from nerfgen.output_dir import output_dir
 from nerfgen.progress import progress_bar
-from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.bop import BopWriter
 from nerfgen.writers.coco import CocoWriter
+from nerfgen.writers.encode import json_bytes
 from nerfgen.writers.info import DatasetInfo
 from nerfgen.writers.kitti import KittiWriter
 from nerfgen.writers.nerfstudio_export import NerfstudioWriter
@@ -151,7 +152,9 @@ def export_beside_raw(
 ) -> None:
     """Exports the raw dataset root/raw to root/<format> for each of `formats` (resuming as
     export_raw does); `command`: the command line recorded in the manifests."""
-    export_raw(root / "raw", root / "export", formats, resume, progress=progress, command=command, bop_models=bop_models)
+    export_raw(
+        root / "raw", root / "export", formats, resume, progress=progress, command=command, bop_models=bop_models
+    )
     for fmt in formats:  # export_raw owns (and replaces) its whole output directory: lift each format up
         shutil.rmtree(root / fmt, ignore_errors=True)  # left by an interrupted earlier lift of the same bytes
         os.replace(root / "export" / fmt, root / fmt)

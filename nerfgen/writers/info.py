@@ -1,4 +1,5 @@
 """`DatasetInfo`: what every writer needs to know besides the frames themselves."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -47,6 +47,7 @@ Conventions (the devkit's, as its readme and computeBox3D.m define them):
   level LiDAR at the camera centre with KITTI's axes (x forward = the rectified z, y left, z up).
   Tr_imu_to_velo = [I | 0] (no IMU).
 """
+
 from __future__ import annotations
 
 import math
@@ -120,7 +121,7 @@ def kitti_box(instance: InstanceLabel, c2w: np.ndarray) -> tuple[float, float, f
 
 def kitti_label_line(instance: InstanceLabel, labels: FrameLabels) -> str:
     """The 15-field label_2 line of one visible instance."""
-    h, w, l, x, y, z, ry = kitti_box(instance, labels.c2w)
+    h, w, length, x, y, z, ry = kitti_box(instance, labels.c2w)
     alpha = wrap_angle(ry - math.atan2(x, z))
     x0, y0, x1, y1 = np.asarray(instance.bbox_visible, dtype=np.float64) - PIXEL_SHIFT
     x0, x1 = np.clip([x0, x1], 0.0, labels.width - 1.0)
@@ -131,7 +132,7 @@ def kitti_label_line(instance: InstanceLabel, labels: FrameLabels) -> str:
         str(occlusion_level(instance.occlusion)),
         f"{alpha:.6f}",
         *(f"{v:.2f}" for v in (x0, y0, x1, y1)),
-        *(f"{v:.6f}" for v in (h, w, l, x, y, z, ry)),
+        *(f"{v:.6f}" for v in (h, w, length, x, y, z, ry)),
     ]
     return " ".join(fields)
 

@@ -6,6 +6,7 @@ seed gives an identical manifest; comparing manifests compares datasets.
 Hidden files (names starting with '.', e.g. temporary files of an atomic write) and
 the manifest itself are not listed.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -13,6 +13,7 @@ assumes millimetres). Masks mark pixels to train on, so training ignores the
 background; delete the `mask_path` keys to train on every pixel. Splits become
 nerfstudio's `{train,val,test}_filenames` when the dataset has splits.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ nerfgen centres pixel (i, j) at (i + 0.5, j + 0.5); OpenCV-style matrices (KITTI
 BOP's cam_K) centre it at (i, j). The same ray therefore has image coordinates 0.5
 smaller there: cx_format = cx - 0.5, cy_format = cy - 0.5, focal lengths unchanged.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,6 +8,7 @@ PCD is written here directly rather than through open3d: the format is a short t
 header plus packed records, and open3d (a ~1 GB optional extra, `nerfgen[open3d]`) would
 drop integer fields. Readers: PCL, open3d, CloudCompare.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,11 +23,15 @@ from nerfgen.render.frame import LidarScan
 
 # numpy dtype -> (PCD TYPE, SIZE); also the dtypes PLY accepts.
 FIELD_TYPES = {
-    np.dtype(np.int8): ("I", 1), np.dtype(np.uint8): ("U", 1),
-    np.dtype(np.int16): ("I", 2), np.dtype(np.uint16): ("U", 2),
-    np.dtype(np.int32): ("I", 4), np.dtype(np.uint32): ("U", 4),
-    np.dtype(np.float32): ("F", 4), np.dtype(np.float64): ("F", 8),
-}  # fmt: skip
+    np.dtype(np.int8): ("I", 1),
+    np.dtype(np.uint8): ("U", 1),
+    np.dtype(np.int16): ("I", 2),
+    np.dtype(np.uint16): ("U", 2),
+    np.dtype(np.int32): ("I", 4),
+    np.dtype(np.uint32): ("U", 4),
+    np.dtype(np.float32): ("F", 4),
+    np.dtype(np.float64): ("F", 8),
+}
 
 
 def write_ply(path: str | Path, points: np.ndarray, fields: dict[str, np.ndarray] | None = None) -> None:
@@ -46,19 +51,24 @@ def write_pcd(path: str | Path, points: np.ndarray, fields: dict[str, np.ndarray
     """Writes points [N,3] (stored as float32) and per-point fields {name: [N]} as binary PCD v0.7."""
     records = _records(path, points, fields or {})
     types = [FIELD_TYPES[records.dtype[name].newbyteorder("=")] for name in records.dtype.names]
-    header = "\n".join([
-        "# .PCD v0.7 - Point Cloud Data file format",
-        "VERSION 0.7",
-        "FIELDS " + " ".join(records.dtype.names),
-        "SIZE " + " ".join(str(size) for _, size in types),
-        "TYPE " + " ".join(kind for kind, _ in types),
-        "COUNT " + " ".join("1" for _ in types),
-        f"WIDTH {len(records)}",
-        "HEIGHT 1",
-        "VIEWPOINT 0 0 0 1 0 0 0",
-        f"POINTS {len(records)}",
-        "DATA binary",
-    ]) + "\n"  # fmt: skip
+    header = (
+        "\n".join(
+            [
+                "# .PCD v0.7 - Point Cloud Data file format",
+                "VERSION 0.7",
+                "FIELDS " + " ".join(records.dtype.names),
+                "SIZE " + " ".join(str(size) for _, size in types),
+                "TYPE " + " ".join(kind for kind, _ in types),
+                "COUNT " + " ".join("1" for _ in types),
+                f"WIDTH {len(records)}",
+                "HEIGHT 1",
+                "VIEWPOINT 0 0 0 1 0 0 0",
+                f"POINTS {len(records)}",
+                "DATA binary",
+            ]
+        )
+        + "\n"
+    )
     atomic_write_bytes(path, header.encode("ascii") + records.tobytes())
 
 

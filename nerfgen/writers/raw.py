@@ -27,6 +27,7 @@ Instance labels (boxes, poses, occlusion, truncation) are in labels/*.json when 
 same frames give the same bytes. `read_raw_frame` returns zeros for a map whose output
 was not written: check `read_raw_meta(root)["outputs"]`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,15 +42,14 @@ import numpy as np
 from PIL import Image
 
 from nerfgen.atomic import atomic_write_bytes
-from nerfgen.errors import NerfgenError
 from nerfgen.classes import CLASS_NAMES
+from nerfgen.errors import NerfgenError
 from nerfgen.labels.frames import RenderedFrame
-from nerfgen.render.frame import SceneInstance
 from nerfgen.labels.serialize import labels_from_json, labels_to_json
 from nerfgen.labels.types import FrameLabels
-from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.output_dir import output_dir
 from nerfgen.progress import progress_bar
+from nerfgen.render.frame import FrameMaps, LidarScan, SceneInstance
 from nerfgen.sensors.lidar_specs import LidarSpec
 from nerfgen.writers.encode import json_bytes, npy_bytes, png_bytes, rgb_u8
 from nerfgen.writers.manifest import MANIFEST_NAME, manifest_bytes
@@ -102,7 +102,9 @@ def raw_meta(
         ],
         "frame_count": int(frame_count),
         "outputs": [o for o in OUTPUTS if o in outputs],
-        "lidar": None if lidar is None else {
+        "lidar": None
+        if lidar is None
+        else {
             "name": lidar.name,
             "elevation_deg": list(lidar.elevation_deg),
             "azimuth_resolution_deg": lidar.azimuth_resolution_deg,
@@ -110,7 +112,7 @@ def raw_meta(
             "max_range": lidar.max_range,
             "sensor_to_ego": np.asarray(lidar.sensor_to_ego, dtype=np.float64).tolist(),
         },
-    }  # fmt: skip
+    }
 
 
 def write_raw_dataset(
@@ -174,7 +176,12 @@ def complete_frames(root: Path, meta: dict) -> int:
 
 def _frame_complete(root: Path, index: int, meta: dict) -> bool:
     name = frame_name(index)
-    expected = [f"{folder}/{name}.{ext}" for output, files in _FRAME_FILES.items() if output in meta["outputs"] for folder, ext in files]
+    expected = [
+        f"{folder}/{name}.{ext}"
+        for output, files in _FRAME_FILES.items()
+        if output in meta["outputs"]
+        for folder, ext in files
+    ]
     if meta.get("lidar") is not None:
         expected += [f"lidar/{name}.npz", f"pointcloud/{name}.ply"]
     if not all((root / f).is_file() and (root / f).stat().st_size > 0 for f in expected):
@@ -257,9 +264,13 @@ def read_raw_lidar_spec(root: str | Path) -> LidarSpec | None:
         return None
     try:
         return LidarSpec(
-            doc["name"], tuple(float(e) for e in doc["elevation_deg"]), float(doc["azimuth_resolution_deg"]),
-            float(doc["min_range"]), float(doc["max_range"]), np.asarray(doc["sensor_to_ego"], dtype=np.float64).reshape(4, 4),
-        )  # fmt: skip
+            doc["name"],
+            tuple(float(e) for e in doc["elevation_deg"]),
+            float(doc["azimuth_resolution_deg"]),
+            float(doc["min_range"]),
+            float(doc["max_range"]),
+            np.asarray(doc["sensor_to_ego"], dtype=np.float64).reshape(4, 4),
+        )
     except (KeyError, TypeError, ValueError) as e:
         raise NerfgenError(path, f"malformed 'lidar' ({type(e).__name__}: {e})") from None
 

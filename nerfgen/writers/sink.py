@@ -7,6 +7,7 @@ an interrupted export continued with resume ends with the same bytes as one
 uninterrupted run. Dataset-level files (indices, JSON collections) depend on every
 frame and are always rewritten at the end.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
