@@ -120,23 +120,14 @@ def test_a_second_writer_fails_at_once_naming_the_first(tmp_path, capsys):
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def _render_process(out: Path, *options: str) -> list[str]:
+    """The command line of `nerfgen render` of the car into `out`, as a separate process."""
+    return [sys.executable, "-m", "nerfgen.cli", "render", CAR, "--out", str(out), *options]
+
+
 def test_two_concurrent_renders_one_wins_with_a_solo_runs_bytes(tmp_path):
     out = tmp_path / "car"
-    argv = [
-        sys.executable,
-        "-m",
-        "nerfgen.cli",
-        "render",
-        CAR,
-        "--out",
-        str(out),
-        "--frames",
-        "6",
-        "--width",
-        "32",
-        "--height",
-        "24",
-    ]
+    argv = _render_process(out, "--frames", "6", "--width", "32", "--height", "24")
     first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (out.parent / f".{out.name}.partial" / "labels").exists():
@@ -166,22 +157,7 @@ def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path):
 
 def test_a_killed_resumable_render_is_resumed_by_the_next_process(tmp_path):
     out = tmp_path / "car"
-    argv = [
-        sys.executable,
-        "-m",
-        "nerfgen.cli",
-        "render",
-        CAR,
-        "--out",
-        str(out),
-        "--frames",
-        "40",
-        "--width",
-        "48",
-        "--height",
-        "36",
-        "--resume",
-    ]
+    argv = _render_process(out, "--frames", "40", "--width", "48", "--height", "36", "--resume")
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     labels = out.parent / f".{out.name}.partial" / "labels"
     deadline = time.monotonic() + 120

@@ -21,7 +21,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import torch
 import yaml
 
 from nerfgen.cli import main
@@ -109,36 +108,6 @@ def composed_server(servers) -> Server:
 @pytest.fixture(scope="module")
 def guarded_server(servers) -> Server:
     return servers["guarded"]
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    """An untrained, tiny car-sized run whose grid is occupied over the car's box: every
-    code path of a trained run, in milliseconds (as tests/test_scene.py makes it)."""
-    from nerfgen.fields.checkpoint import write_checkpoint
-    from nerfgen.fields.ngp import NGPFieldConfig
-    from nerfgen.train.config import GridConfig, RunConfig
-    from nerfgen.train.run import build_model, checkpoint_path
-
-    run = tmp_path_factory.mktemp("run")
-    config = RunConfig(
-        data="none",
-        downscale=1,
-        aabb=(-2.5, -1.5, -0.2, 2.5, 1.5, 1.8),
-        field=NGPFieldConfig(
-            n_levels=2, log2_hashmap_size=8, base_resolution=4, max_resolution=8, hidden_dim=16, sh_degree=2
-        ),
-        grid=GridConfig(resolution=8),
-    )
-    torch.manual_seed(0)
-    field, grid = build_model(config)
-    grid.binaries[:, 1:7, 1:7, 1:6] = True
-    tensors = {f"field.{k}": v for k, v in field.state_dict().items()} | {
-        f"grid.{k}": v for k, v in grid.state_dict().items()
-    }
-    checkpoint_path(run, 0).parent.mkdir()
-    write_checkpoint(checkpoint_path(run, 0), tensors, {"config": config.to_json(), "step": 0})
-    return run
 
 
 @pytest.fixture(scope="module")

@@ -34,22 +34,6 @@ SPLIT_KEYS = {"train": "train_filenames", "val": "val_filenames", "test": "test_
 CAMERA_MODELS = {"PINHOLE": "none", "SIMPLE_PINHOLE": "none", "OPENCV": "opencv", "OPENCV_FISHEYE": "fisheye"}
 WRITE_CAMERA_MODELS = {"none": "PINHOLE", "opencv": "OPENCV", "fisheye": "OPENCV_FISHEYE"}
 DISTORTION_KEYS = ("k1", "k2", "k3", "k4", "p1", "p2")
-# Top-level keys consumed by the reader; every other top-level key goes to `metadata`.
-CONSUMED_KEYS = {
-    "frames",
-    "fl_x",
-    "fl_y",
-    "cx",
-    "cy",
-    "w",
-    "h",
-    "camera_angle_x",
-    "camera_angle_y",
-    "camera_model",
-    "depth_unit_scale_factor",
-    *DISTORTION_KEYS,
-    *SPLIT_KEYS.values(),
-}
 # Keys a frame gives itself or takes from the top level (the frame's wins).
 CAMERA_KEYS = (
     "fl_x",
@@ -64,6 +48,8 @@ CAMERA_KEYS = (
     "depth_unit_scale_factor",
     *DISTORTION_KEYS,
 )
+# Top-level keys consumed by the reader; every other top-level key goes to `metadata`.
+CONSUMED_KEYS = {"frames", *CAMERA_KEYS, *SPLIT_KEYS.values()}
 MAX_IMAGE_SIZE = 100_000  # pixels, either side
 # Per-frame keys written by write_transforms itself (extras may not override them).
 FRAME_KEYS = {"file_path", "transform_matrix", "fl_x", "fl_y", "cx", "cy", "w", "h", "camera_model", *DISTORTION_KEYS}
