@@ -26,7 +26,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from nerfgen.labels import FrameLabels
+from nerfgen.labels import FrameLabels, labels_from_json
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -54,7 +54,6 @@ class Frame:
 
     def frame_labels(self) -> FrameLabels:
         """`labels` as nerfgen's FrameLabels record (numpy arrays)."""
-        from nerfgen.labels import labels_from_json
 
         return labels_from_json(self.labels)
 

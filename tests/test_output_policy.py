@@ -52,7 +52,7 @@ def raw(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
-@pytest.mark.parametrize("command", ["capture", "render", "export"])
+@pytest.mark.parametrize("command", ["capture", "render", "export", "augment"])
 def test_a_users_directory_survives_every_command(command, overwrite, raw, tmp_path, capsys):
     out = tmp_path / "D"
     before = _user_dir(out)
@@ -60,6 +60,16 @@ def test_a_users_directory_survives_every_command(command, overwrite, raw, tmp_p
         "capture": ["capture", CAR, "--out", str(out), *TINY_CAPTURE],
         "render": ["render", CAR, "--out", str(out), *TINY_RENDER],
         "export": ["export", str(raw), "--out", str(out), "--format", "coco"],
+        "augment": [
+            "augment",
+            str(SCENES / "street.yaml"),
+            "--objects",
+            f"car={CAR}",
+            "--out",
+            str(out),
+            "--frames",
+            "3",
+        ],
     }[command] + overwrite
     err = _error(argv, capsys)
     assert str(out) in err
@@ -173,7 +183,9 @@ def test_a_killed_resumable_render_is_resumed_by_the_next_process(tmp_path):
     assert files(out) == resumed
 
 
-def test_resume_renders_again_a_frame_emptied_in_the_partial_output(tmp_path, monkeypatch):
+@pytest.mark.parametrize("damaged", ["rgb/000001.png", "depth_z/000001.npy", "labels/000001.json"])
+@pytest.mark.parametrize("how", ["emptied", "cut in half"])
+def test_resume_renders_again_a_frame_emptied_or_cut_in_the_partial_output(tmp_path, monkeypatch, damaged, how):
     out = tmp_path / "car"
     argv = ["render", CAR, "--out", str(out), "--frames", "3", "--width", "16", "--height", "12", "--seed", "0"]
     main(argv)
@@ -192,7 +204,9 @@ def test_resume_renders_again_a_frame_emptied_in_the_partial_output(tmp_path, mo
     with pytest.raises(SystemExit):
         main(argv + ["--resume"])
     partial = out.parent / f".{out.name}.partial"
-    (partial / "rgb" / "000001.png").write_bytes(b"")  # a fault outside nerfgen empties a finished frame
+    path = partial / damaged  # a fault outside nerfgen (full disk, interrupted copy) damages a finished frame
+    data = path.read_bytes()
+    path.write_bytes(b"" if how == "emptied" else data[: len(data) // 2])
     rendered.clear()
     stop_at.clear()
     main(argv + ["--resume"])

@@ -34,8 +34,10 @@ from nerfgen.augment.road import Road, parse_path, road_from_cameras, road_from_
 from nerfgen.augment.scene_file import asset_doc, composed_doc, hole_around
 from nerfgen.data import load_dataset
 from nerfgen.errors import NerfgenError, require_at_least, require_at_least_one
+from nerfgen.labels import render_frames
 from nerfgen.memory import check_render_fits
 from nerfgen.output_dir import check_output, output_dir
+from nerfgen.procedural import GTRenderer
 from nerfgen.procedural.build import load_scene
 from nerfgen.scene import (
     ComposedSceneSpec,
@@ -49,9 +51,12 @@ from nerfgen.scene import (
 from nerfgen.scene.load import AssetLoader, asset_gt_box
 from nerfgen.scene.parse import parse_composed_scene
 from nerfgen.scene.placement import axis_aligned_box
+from nerfgen.sensors.frames import mounted_on_ground_ego
+from nerfgen.sensors.lidar_specs import chosen_lidar
 from nerfgen.train import load_trained
 from nerfgen.writers.encode import json_bytes
-from nerfgen.writers.export import parse_formats
+from nerfgen.writers.export import export_beside_raw, parse_formats
+from nerfgen.writers.raw import raw_meta, write_raw_frames
 
 SCENE_NAME = "scene.yaml"
 RAW_OUTPUTS = ("rgb", "depth", "normals", "masks", "boxes")  # everything KITTI, COCO, BOP, nerfstudio read
@@ -118,12 +123,6 @@ def augment(
     clock.lap("load")
     error = _ground_error(background_spec, placements) if base.background.asset.gt is not None else None
     report = _placement_report(placements, ground, road, config, error)
-
-    from nerfgen.labels import render_frames
-    from nerfgen.sensors.frames import mounted_on_ground_ego
-    from nerfgen.sensors.lidar_specs import chosen_lidar
-    from nerfgen.writers.export import export_beside_raw
-    from nerfgen.writers.raw import raw_meta, write_raw_frames
 
     lidar = chosen_lidar(config.lidar, azimuth_deg=config.lidar_azimuth_deg)
     lidar_poses = None if lidar is None else mounted_on_ground_ego(cameras.c2w.double().numpy(), lidar.sensor_to_ego)
@@ -236,7 +235,6 @@ def _asset_box(asset, where: Path, load_asset: AssetLoader):
 
 
 def _renderer(spec: ComposedSceneSpec, exact: bool, load_asset: AssetLoader, supersample: int):
-    from nerfgen.procedural import GTRenderer
 
     if exact:
         return GTRenderer(composed_gt_scene(spec), supersample)

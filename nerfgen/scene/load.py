@@ -21,6 +21,7 @@ from nerfgen.scene.fields import SceneField, occupied_bounds
 from nerfgen.scene.parse import load_composed_scene_spec
 from nerfgen.scene.placement import axis_aligned_box, placed_instance_box, rigid_to_world
 from nerfgen.scene.spec import Asset, ComposedSceneSpec, PlacedObject
+from nerfgen.train.run import load_trained
 
 DEFAULT_SKY = (1.0, 1.0, 1.0)
 
@@ -78,7 +79,6 @@ AssetLoader = Callable[[Asset, Path], AssetField]  # (asset, scene file for erro
 
 def load_trained_asset(asset: Asset, where: Path) -> AssetField:
     """The default loader: the newest checkpoint of a trained run directory."""
-    from nerfgen.train.run import load_trained  # the trainer is only needed for neural scenes
 
     if asset.is_gt:
         raise NerfgenError(

@@ -16,7 +16,18 @@ from typing import Callable, Generic, Sequence, TypeVar
 import numpy as np
 
 from nerfgen.errors import NerfgenError
+from nerfgen.procedural import GTRenderer, build_scene
+from nerfgen.procedural.parse import parse_scene
 from nerfgen.render.frame import FrameRenderer, SceneInstance
+from nerfgen.scene import (
+    NeuralSceneRenderer,
+    composed_gt_scene,
+    default_rig,
+    is_composed_scene,
+    load_composed_scene,
+    read_yaml,
+)
+from nerfgen.scene.parse import parse_composed_scene
 from nerfgen.serve.actors import Actor, Trajectory, actor_of
 from nerfgen.serve.moving import displacement, moved_composed_scene, moved_gt_scene
 
@@ -82,17 +93,6 @@ class ServedScene:
 def load_served_scene(path: Path, exact: bool = False, supersample: int = 3) -> ServedScene:
     """Loads a scene file as `nerfgen render` does: a ground-truth scene is ray cast; a
     composed one renders its fields, or with `exact` its ground-truth twin."""
-    from nerfgen.procedural import GTRenderer, build_scene
-    from nerfgen.procedural.parse import parse_scene
-    from nerfgen.scene import (
-        NeuralSceneRenderer,
-        composed_gt_scene,
-        default_rig,
-        is_composed_scene,
-        load_composed_scene,
-        read_yaml,
-    )
-    from nerfgen.scene.parse import parse_composed_scene
 
     if supersample < 1:
         raise NerfgenError(None, f"--supersample must be >= 1, got {supersample}")

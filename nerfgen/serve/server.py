@@ -13,7 +13,11 @@ import signal
 import socket
 
 from nerfgen.errors import NerfgenError
+from nerfgen.serve.app import ServeLimits, create_app
+from nerfgen.serve.cameras import DEFAULT_HFOV_DEG, camera_specs
 from nerfgen.serve.config import ServeConfig
+from nerfgen.serve.scene import load_served_scene
+from nerfgen.serve.worker import RenderWorker
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -47,11 +51,6 @@ def check_config(config: ServeConfig) -> None:
 def serve(config: ServeConfig) -> None:
     """Loads the scene, serves it until SIGTERM or SIGINT, then returns."""
     import uvicorn
-
-    from nerfgen.serve.app import ServeLimits, create_app
-    from nerfgen.serve.cameras import DEFAULT_HFOV_DEG, camera_specs
-    from nerfgen.serve.scene import load_served_scene
-    from nerfgen.serve.worker import RenderWorker
 
     check_config(config)
     served = load_served_scene(config.scene, config.exact, config.supersample)

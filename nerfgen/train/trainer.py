@@ -33,6 +33,7 @@ from nerfgen.render.depth_loss import surface_opacity_loss
 from nerfgen.render.volume import render_rays, step_size
 from nerfgen.train.config import RunConfig
 from nerfgen.train.data import ray_table, split_indices
+from nerfgen.train.progress import TrainProgress
 from nerfgen.train.run import (
     TIMING_FILE,
     build_model,
@@ -181,7 +182,6 @@ class Trainer:
 
     def fit(self) -> None:
         """Trains until max_steps or the time budget, saving checkpoints on the way and at the end."""
-        from nerfgen.train.progress import TrainProgress
 
         train = self.config.train
         with TrainProgress(train.max_steps, train.seconds, enabled=train.progress) as bar:

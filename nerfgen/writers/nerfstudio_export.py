@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nerfgen.data import write_transforms
 from nerfgen.errors import NerfgenError
+from nerfgen.labels.frames import cameras_of
 from nerfgen.labels.types import FrameLabels
 from nerfgen.render.frame import FrameMaps, LidarScan
 from nerfgen.writers.depth_io import float_map_npy
@@ -56,8 +58,6 @@ class NerfstudioWriter:
         self.frames[labels.index] = labels
 
     def finish(self) -> Path:
-        from nerfgen.data import write_transforms
-        from nerfgen.labels.frames import cameras_of
 
         order = sorted(self.frames)
         frames = [self.frames[i] for i in order]

@@ -184,13 +184,31 @@ def _frame_complete(root: Path, index: int, meta: dict) -> bool:
     ]
     if meta.get("lidar") is not None:
         expected += [f"lidar/{name}.npz", f"pointcloud/{name}.ply"]
-    if not all((root / f).is_file() and (root / f).stat().st_size > 0 for f in expected):
-        return False
+    return all(_intact(root / f) for f in [*expected, f"labels/{name}.json"])
+
+
+_PNG_END = b"IEND\xaeB`\x82"  # the last chunk of every PNG file
+
+
+def _intact(path: Path) -> bool:
+    """Whether a frame file is there whole: nerfgen writes atomically, so an empty or cut
+    file comes from a fault outside it (a full disk, a copy interrupted), and is redone."""
     try:
-        json.loads((root / "labels" / f"{name}.json").read_bytes())
-    except (OSError, ValueError):
+        data = path.read_bytes()
+        if path.suffix == ".png":
+            return data.endswith(_PNG_END)
+        if path.suffix == ".npy":
+            array = np.load(io.BytesIO(data), allow_pickle=False)
+            return array.size > 0
+        if path.suffix == ".npz":
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return archive.testzip() is None
+        if path.suffix == ".json":
+            json.loads(data)
+            return True
+        return b"end_header\n" in data[:4096]  # .ply: the sweep's points follow the header
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
         return False
-    return True
 
 
 # Per output, the (folder, extension) of the files every frame has (correspondences and
