@@ -182,7 +182,6 @@ class Trainer:
 
     def fit(self) -> None:
         """Trains until max_steps or the time budget, saving checkpoints on the way and at the end."""
-
         train = self.config.train
         with TrainProgress(train.max_steps, train.seconds, enabled=train.progress) as bar:
             while not self.done():
