@@ -39,3 +39,17 @@ def test_cameras_that_stand_still_have_no_road():
     c2w = np.repeat(np.eye(4)[None], 5, 0)
     with pytest.raises(NerfgenError, match="no road to drive along"):
         road_from_cameras(c2w, 60.0, "run")
+
+
+def test_a_contracted_fields_ground_is_probed_from_the_drives_eye_height():
+    from types import SimpleNamespace
+
+    import torch
+
+    from nerfgen.augment.probe import FieldProbe
+
+    field = SimpleNamespace(
+        bounds=torch.tensor([[-80.0, -60.0, -9.0], [90.0, 70.0, 55.0]]), scale=1.0, to_world=torch.eye(4)
+    )
+    assert FieldProbe(field, 0.15, 0.5).bounds()[1, 2] == 55.0  # the sky of a real drive's field
+    assert FieldProbe(field, 0.15, 0.5, ceiling=1.65).bounds()[1, 2] == 1.65

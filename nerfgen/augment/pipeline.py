@@ -109,8 +109,8 @@ def augment(
     background_spec = parse_composed_scene(
         base.path, {"background": {**asset_doc(base.background.asset), "holes": holes}}
     )
-    probe = _probe(background_spec, exact or config.place_on_gt, load_asset, config)
     road = _road(config, background_spec, background, load_asset)
+    probe = _probe(background_spec, exact or config.place_on_gt, load_asset, config, road)
     cameras = road.cameras(config.frames, config.width, config.height)
     kinds = [ObjectKind(o.class_name, o.asset, _asset_box(o.asset, base.path, load_asset)) for o in base.objects]
     clock.lap("load")
@@ -196,11 +196,17 @@ def _removed(spec: ComposedSceneSpec, ids: tuple[int, ...]):
     return [boxes[i] for i in sorted(set(ids))]
 
 
-def _probe(spec: ComposedSceneSpec, exact: bool, load_asset: AssetLoader, config: AugmentConfig) -> BackgroundProbe:
+def _probe(
+    spec: ComposedSceneSpec, exact: bool, load_asset: AssetLoader, config: AugmentConfig, road: Road
+) -> BackgroundProbe:
     if exact:
         return MeshProbe(composed_gt_scene(spec))
     field = load_composed_scene(spec, load_asset).fields[0]
-    return FieldProbe(field, config.placement.occupancy_spacing, config.placement.occupancy_opacity)
+    # A field of a real drive fills the space above the street too (sky, far matter in
+    # contracted space): its ground is looked for from the drive's own eye height down
+    # (ground_heights starts 1 m above the probe's top).
+    ceiling = road.eye_height if field.field.config.contraction else None
+    return FieldProbe(field, config.placement.occupancy_spacing, config.placement.occupancy_opacity, ceiling=ceiling)
 
 
 def _road(config: AugmentConfig, spec: ComposedSceneSpec, background: str | Path, load_asset: AssetLoader) -> Road:

@@ -69,10 +69,18 @@ class FieldProbe:
     `config.surface_opacity` (as its depth maps), matter where the density turns one
     `spacing` of travel at least `opacity` opaque."""
 
-    def __init__(self, field: SceneField, spacing: float, opacity: float, config: ComposeConfig = ComposeConfig()):
+    def __init__(
+        self,
+        field: SceneField,
+        spacing: float,
+        opacity: float,
+        config: ComposeConfig = ComposeConfig(),
+        ceiling: float | None = None,
+    ):
         self.field = field
         self.config = config
         self.density_threshold = -np.log1p(-opacity) / spacing  # alpha = 1 - exp(-sigma * spacing)
+        self.ceiling = ceiling  # world z the bounds stop at: what is above is not probed from above
 
     def bounds(self) -> np.ndarray:
         f = self.field
@@ -80,7 +88,10 @@ class FieldProbe:
             return np.zeros((2, 3))
         corners = torch.cartesian_prod(*f.bounds.T) * f.scale  # [8,3] field-frame corners (scaled)
         world = (corners @ f.to_world[:3, :3].T + f.to_world[:3, 3]).double().numpy()
-        return np.stack([world.min(0), world.max(0)])
+        box = np.stack([world.min(0), world.max(0)])
+        if self.ceiling is not None:
+            box[1, 2] = min(box[1, 2], self.ceiling)
+        return box
 
     def first_hit(self, origins: np.ndarray, directions: np.ndarray) -> np.ndarray:
         sky = torch.zeros(3)
