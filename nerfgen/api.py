@@ -31,7 +31,6 @@ from nerfgen.labels import render_frames
 from nerfgen.memory import check_render_fits
 from nerfgen.output_dir import check_output
 from nerfgen.procedural import GTRenderer, build_scene, capture, rig_cameras
-from nerfgen.procedural.parse import parse_scene
 from nerfgen.procedural.spec import Rig, SceneSpec
 from nerfgen.render.frame import FrameRenderer
 from nerfgen.scene import (
@@ -39,10 +38,9 @@ from nerfgen.scene import (
     NeuralSceneRenderer,
     composed_gt_scene,
     default_rig,
-    is_composed_scene,
     load_composed_scene,
 )
-from nerfgen.scene.parse import parse_composed_scene
+from nerfgen.scene.parse import load_any_scene_spec as scene_spec
 from nerfgen.sensors.frames import mounted_on_ground_ego
 from nerfgen.sensors.lidar_specs import LidarChoice, chosen_lidar
 from nerfgen.sensors.trajectories import drive, orbit
@@ -50,7 +48,6 @@ from nerfgen.train import load_trained, train_field
 from nerfgen.writers.bop import models_from_gt_scene
 from nerfgen.writers.export import check_formats, export_raw, write_raw_and_export
 from nerfgen.writers.raw import raw_meta, read_raw_meta, write_raw_dataset
-from nerfgen.yaml_file import read_yaml
 
 Trajectory = Literal["rig", "orbit", "drive"]
 
@@ -79,13 +76,6 @@ class LoadedScene:
     """The scene's default camera rig (orbits and drive lines that place trajectories)."""
     spec: SceneSpec | ComposedSceneSpec
     """The validated scene file."""
-
-
-def scene_spec(path: str | Path) -> SceneSpec | ComposedSceneSpec:
-    """The validated spec of a scene file of either kind."""
-    path = Path(path)
-    data = read_yaml(path)
-    return parse_composed_scene(path, data) if is_composed_scene(data) else parse_scene(path, data)
 
 
 def load_scene(path: str | Path, exact: bool = False, supersample: int = 3) -> LoadedScene:

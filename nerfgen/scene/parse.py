@@ -12,8 +12,8 @@ from typing import Any
 
 from nerfgen.classes import CLASS_IDS, MAX_INSTANCE_ID
 from nerfgen.mapping_reader import MappingReader
-from nerfgen.procedural.parse import parse_rig
-from nerfgen.procedural.spec import Pose
+from nerfgen.procedural.parse import parse_rig, parse_scene
+from nerfgen.procedural.spec import Pose, SceneSpec
 from nerfgen.scene.spec import Asset, Background, ComposedSceneSpec, Hole, PlacedObject
 from nerfgen.yaml_file import read_yaml
 
@@ -104,3 +104,10 @@ def _object(r: MappingReader) -> PlacedObject:
         pose=Pose(translation=r.numbers("position", 3), rotation_deg=_rotation(r)),
         scale=r.number("scale", 1.0, positive=True),
     )
+
+
+def load_any_scene_spec(path: str | Path) -> SceneSpec | ComposedSceneSpec:
+    """The validated spec of a scene file of either kind: a procedural scene or a composed one."""
+    path = Path(path)
+    data = read_yaml(path)
+    return parse_composed_scene(path, data) if is_composed_scene(data) else parse_scene(path, data)

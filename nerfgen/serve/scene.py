@@ -17,17 +17,15 @@ import numpy as np
 
 from nerfgen.errors import NerfgenError
 from nerfgen.procedural import GTRenderer, build_scene
-from nerfgen.procedural.parse import parse_scene
+from nerfgen.procedural.spec import SceneSpec
 from nerfgen.render.frame import FrameRenderer, SceneInstance
 from nerfgen.scene import (
     NeuralSceneRenderer,
     composed_gt_scene,
     default_rig,
-    is_composed_scene,
     load_composed_scene,
-    read_yaml,
 )
-from nerfgen.scene.parse import parse_composed_scene
+from nerfgen.scene.parse import load_any_scene_spec
 from nerfgen.serve.actors import Actor, Trajectory, actor_of
 from nerfgen.serve.moving import displacement, moved_composed_scene, moved_gt_scene
 
@@ -96,17 +94,16 @@ def load_served_scene(path: Path, exact: bool = False, supersample: int = 3) -> 
 
     if supersample < 1:
         raise NerfgenError(None, f"--supersample must be >= 1, got {supersample}")
-    data = read_yaml(path)
+    spec = load_any_scene_spec(path)
 
     def gt_kind(scene) -> SceneKind:
         return SceneKind(scene, lambda s: GTRenderer(s, supersample), moved_gt_scene, lambda s: s.instances)
 
-    if not is_composed_scene(data):
+    if isinstance(spec, SceneSpec):
         if exact:
             raise NerfgenError(path, "--exact applies to composed scenes; ground-truth scenes are always exact")
-        scene = build_scene(parse_scene(path, data))
+        scene = build_scene(spec)
         return ServedScene(path, gt_kind(scene), scene.spec.rig.fov_deg)
-    spec = parse_composed_scene(path, data)
     rig = default_rig(spec)
     fov = None if rig is None else rig.fov_deg
     if exact:
